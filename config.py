@@ -1,0 +1,117 @@
+"""Settings for each environment, read from environment variables.
+
+Pick one with ``PORTAL_ENV`` (development, testing or production); ``wsgi.py`` does.
+Every backend named in DESIGN.md is chosen here with its embedded default first.
+"""
+
+import os
+from datetime import timedelta
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def _env_bool(name, default):
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name, default):
+    value = _env(name)
+    return default if value is None else int(value)
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
+    # None means "a SQLite file in the instance folder"; create_app fills it in.
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Backends: embedded default first, the one for several hosts second.
+    SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")  # whoosh | postgres
+    STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")  # local | s3
+    S3_BUCKET = _env("S3_BUCKET")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
+    MAIL_BACKEND = _env("MAIL_BACKEND", "console")  # console | smtp | memory
+    MAIL_FROM = _env("MAIL_FROM", "Partner Portal <portal@localhost>")
+    SMTP_HOST = _env("SMTP_HOST", "localhost")
+    SMTP_PORT = _env_int("SMTP_PORT", 25)
+    SMTP_USERNAME = _env("SMTP_USERNAME")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
+    SMTP_SSL = _env_bool("SMTP_SSL", False)
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")  # or redis://host:6379
+
+    # Links in mail and in operator commands are built from this address.
+    PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+
+    # Sign-in and accounts.
+    LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_LIMIT_PER_ADDRESS = _env("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
+    PASSWORD_RESET_LIMIT = _env("PASSWORD_RESET_LIMIT", "5 per hour")
+    INVITATION_MAX_AGE = timedelta(days=_env_int("INVITATION_MAX_AGE_DAYS", 7))
+    PASSWORD_RESET_MAX_AGE = timedelta(hours=_env_int("PASSWORD_RESET_MAX_AGE_HOURS", 2))
+    PASSWORD_MIN_LENGTH = 10
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Uploads (roster CSV now, attachments later).
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+
+    PER_PAGE = 25
+
+
+class DevelopmentConfig(Config):
+    """`make run`: one machine, everything embedded."""
+
+    DEBUG = False  # the debugger shows stack traces; errors use the portal's own pages
+
+
+class TestingConfig(Config):
+    """pytest: a fresh database per test, mail kept in memory."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    MAIL_BACKEND = "memory"
+    RATELIMIT_STORAGE_URI = "memory://"
+    WTF_CSRF_ENABLED = True
+
+
+class ProductionConfig(Config):
+    """Several hosts behind a load balancer; refuses to start without a real secret."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def check(cls, config):
+        """Raise if the settings cannot be used in production."""
+        key = config.get("SECRET_KEY") or ""
+        if key in (DEV_SECRET_KEY, TestingConfig.SECRET_KEY) or len(key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in "
+                "production, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        if not config.get("SQLALCHEMY_DATABASE_URI"):
+            raise RuntimeError("DATABASE_URL must be set in production.")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

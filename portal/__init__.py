@@ -1,0 +1,74 @@
+"""The partner portal: ``create_app`` wires configuration, extensions and features."""
+
+import os
+
+from flask import Flask
+
+from config import CONFIGS
+
+
+def create_app(config=None, **overrides) -> Flask:
+    """Build the app.
+
+    ``config`` is an environment name ('development', 'testing', 'production'), a config
+    class, or None for ``PORTAL_ENV`` (default development). ``overrides`` win over both.
+    Nothing here creates or upgrades the database: ``flask --app wsgi db upgrade`` does.
+    """
+    app = Flask(__name__, instance_relative_config=False)
+    if config is None or isinstance(config, str):
+        name = config or os.environ.get("PORTAL_ENV", "development")
+        if name not in CONFIGS:
+            raise RuntimeError(f"PORTAL_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+        config = CONFIGS[name]
+    app.config.from_object(config)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "portal.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if hasattr(config, "check"):
+        config.check(app.config)
+
+    _init_extensions(app)
+    _register_features(app)
+    return app
+
+
+def _init_extensions(app):
+    from portal import mail
+    from portal.auth.services import load_user
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    mail.init_app(app)
+
+
+def _register_features(app):
+    from portal.audit.routes import bp as audit_bp
+    from portal.auth.routes import bp as auth_bp
+    from portal.core import errors, templating
+    from portal.core.routes import bp as core_bp
+    from portal.demo.cli import demo_cli
+    from portal.home.routes import bp as home_bp
+    from portal.partners.cli import partners_cli
+    from portal.partners.routes import bp as partners_bp
+    from portal.people.cli import users_cli
+    from portal.people.routes import bp as people_bp
+    from portal.roster.routes import bp as roster_bp
+
+    errors.init_app(app)
+    templating.init_app(app)
+    for blueprint in (core_bp, home_bp, auth_bp, partners_bp, people_bp, roster_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    for command in (partners_cli, users_cli, demo_cli):
+        app.cli.add_command(command)

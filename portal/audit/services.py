@@ -1,0 +1,75 @@
+"""Writing and reading the audit log."""
+
+from flask import has_request_context, request
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.extensions import db
+
+
+class Actions:
+    """Every action the log records, by name."""
+
+    SIGN_IN = "auth.sign_in"
+    SIGN_IN_FAILED = "auth.sign_in_failed"
+    SIGN_OUT = "auth.sign_out"
+    PASSWORD_CHANGED = "auth.password_changed"
+    PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
+    PERSON_CREATED = "people.created"
+    INVITATION_SENT = "people.invited"
+    INVITATION_ACCEPTED = "people.invitation_accepted"
+    PERSON_UPDATED = "people.updated"
+    ROLE_CHANGED = "people.role_changed"
+    DEACTIVATED = "people.deactivated"
+    REACTIVATED = "people.reactivated"
+    ROSTER_IMPORTED = "people.roster_imported"
+    PARTNER_CREATED = "partners.created"
+    PARTNER_UPDATED = "partners.updated"
+    PARTNER_DEACTIVATED = "partners.deactivated"
+    PARTNER_REACTIVATED = "partners.reactivated"
+    TEAM_CREATED = "teams.created"
+    TEAM_UPDATED = "teams.updated"
+    TEAM_DELETED = "teams.deleted"
+
+    @classmethod
+    def all(cls) -> list[str]:
+        return sorted(v for k, v in vars(cls).items() if k.isupper())
+
+
+def record(action, *, actor=None, partner_id=None, target=None, summary="", **details):
+    """Add an audit event to the session (the caller's commit writes it).
+
+    The request's address and user agent are taken from the current request, if any.
+    ``target`` is any model object with an ``id``; its table name is stored beside the id.
+    """
+    event = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        actor_email=getattr(actor, "email", None),
+        partner_id=partner_id,
+        target_type=getattr(target, "__tablename__", None),
+        target_id=getattr(target, "id", None),
+        summary=summary[:500],
+        details=details,
+    )
+    if has_request_context():
+        event.ip_address = request.remote_addr
+        event.user_agent = (request.user_agent.string or "")[:300]
+    db.session.add(event)
+    return event
+
+
+def events_query(*, action=None, actor=None, partner_id=None, since=None, until=None):
+    """Audit events, newest first, narrowed by the given filters."""
+    stmt = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if actor:
+        stmt = stmt.where(AuditEvent.actor_email.contains(actor.strip().lower()))
+    if partner_id:
+        stmt = stmt.where(AuditEvent.partner_id == partner_id)
+    if since:
+        stmt = stmt.where(AuditEvent.occurred_at >= since)
+    if until:
+        stmt = stmt.where(AuditEvent.occurred_at < until)
+    return stmt

@@ -1,0 +1,69 @@
+"""What every template can use: the permission checks, time-zone filters, the navigation."""
+
+from datetime import date, datetime
+
+from flask import request, url_for
+from flask_login import current_user
+
+from portal.access.permissions import can
+from portal.access.roles import ROLE_LABELS, Role
+from portal.core.clock import local
+from portal.core.locale import LANGUAGES
+
+
+def _reader_tz():
+    return current_user.timezone if current_user.is_authenticated else "UTC"
+
+
+def localtime(value: datetime | None, fmt="%d %b %Y, %H:%M") -> str:
+    """A UTC timestamp shown in the reader's time zone."""
+    if value is None:
+        return "—"
+    return local(value, _reader_tz()).strftime(fmt)
+
+
+def localdate(value: date | datetime | None, fmt="%d %b %Y") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = local(value, _reader_tz())
+    return value.strftime(fmt)
+
+
+def role_label(role) -> str:
+    try:
+        return ROLE_LABELS[Role(role)]
+    except ValueError:
+        return str(role)
+
+
+def page_url(page: int) -> str:
+    """The current page's URL with ``page`` replaced, keeping every filter."""
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(page)]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def navigation():
+    """(label, endpoint) pairs the signed-in user may use, in order."""
+    if not current_user.is_authenticated:
+        return []
+    items = [("Home", "home.home")]
+    if can.view_partners:
+        items.append(("Partners", "partners.index"))
+    if can.manage_teams:
+        items.append(("Teams", "partners.teams"))
+    if can.manage_people:
+        items.append(("People", "people.index"))
+    if can.import_roster:
+        items.append(("Import roster", "roster.upload"))
+    if can.view_audit_log:
+        items.append(("Audit log", "audit.index"))
+    return items
+
+
+def init_app(app):
+    app.jinja_env.filters.update(localtime=localtime, localdate=localdate, role_label=role_label)
+    app.jinja_env.globals.update(
+        can=can, navigation=navigation, page_url=page_url, LANGUAGES=LANGUAGES, Role=Role
+    )

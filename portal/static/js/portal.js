@@ -1,0 +1,13 @@
+// Small progressive enhancements; every page works without them.
+document.addEventListener("DOMContentLoaded", () => {
+  // Buttons that ask first: <button data-confirm="Deactivate Ana?">
+  document.querySelectorAll("[data-confirm]").forEach((el) => {
+    el.addEventListener("click", (event) => {
+      if (!window.confirm(el.dataset.confirm)) event.preventDefault();
+    });
+  });
+  // Lists whose filters apply on change: <form data-autosubmit>
+  document.querySelectorAll("form[data-autosubmit] select").forEach((el) => {
+    el.addEventListener("change", () => el.form.requestSubmit());
+  });
+});

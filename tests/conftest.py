@@ -1,0 +1,141 @@
+"""Fixtures: an app with a fresh database per test, factories, and one sign-in helper.
+
+Tests run on SQLite in memory by default. With ``TEST_DATABASE_URL`` set to a PostgreSQL
+URL, the session creates its own schema there (so parallel runs do not meet), every test
+starts from empty tables, and the schema is dropped at the end.
+
+Do not hold an app context open while using ``client``: a request would then share the
+test's ``g`` and database session. Factories return detached objects whose columns are
+loaded; use their ids in requests.
+"""
+
+import itertools
+import os
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.extensions import db
+from portal.partners.models import Partner, Team
+from portal.people.models import User
+from tests.helpers import PASSWORD
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+_counter = itertools.count(1)
+
+
+def _unique(prefix):
+    return f"{prefix}{next(_counter)}"
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """The URL every test app uses: SQLite in memory, or a private PostgreSQL schema."""
+    if not PG_URL:
+        yield "sqlite://"
+        return
+    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(app):
+    """Messages the memory mail backend has 'sent'."""
+    return app.extensions["mail"].outbox
+
+
+def _save(app, obj):
+    with app.app_context():
+        db.session.add(obj)
+        db.session.commit()
+        db.session.refresh(obj)
+        db.session.expunge(obj)
+    return obj
+
+
+@pytest.fixture
+def make_partner(app):
+    def make(slug=None, name=None, **kwargs):
+        slug = slug or _unique("partner-")
+        kwargs.setdefault("timezone", "Asia/Manila")
+        return _save(app, Partner(slug=slug, name=name or slug.title(), **kwargs))
+
+    return make
+
+
+@pytest.fixture
+def make_team(app, make_partner):
+    def make(partner=None, name=None, **kwargs):
+        partner = partner or make_partner()
+        kwargs.setdefault("timezone", partner.timezone)
+        return _save(app, Team(partner_id=partner.id, name=name or _unique("Team "), **kwargs))
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_partner):
+    """A person; trainers and agents get a new partner unless one is given."""
+
+    def make(role="agent", partner=None, team=None, password=PASSWORD, **kwargs):
+        if role in ("trainer", "agent") and partner is None:
+            partner = team and _partner_of(app, team) or make_partner()
+        kwargs.setdefault("email", f"{_unique(role)}@example.com")
+        kwargs.setdefault("name", kwargs["email"].split("@")[0].title())
+        kwargs.setdefault("hire_date", date(2026, 1, 5) if role in ("trainer", "agent") else None)
+        user = User(
+            role=role,
+            partner_id=partner.id if partner else None,
+            team_id=team.id if team else None,
+            **kwargs,
+        )
+        if password:
+            user.set_password(password)
+        return _save(app, user)
+
+    return make
+
+
+def _partner_of(app, team):
+    with app.app_context():
+        return db.session.get(Partner, team.partner_id)
