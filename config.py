@@ -60,6 +60,9 @@ class Config:
     INVITATION_MAX_AGE = timedelta(days=_env_int("INVITATION_MAX_AGE_DAYS", 7))
     PASSWORD_RESET_MAX_AGE = timedelta(hours=_env_int("PASSWORD_RESET_MAX_AGE_HOURS", 2))
     PASSWORD_MIN_LENGTH = 10
+    PASSWORD_HASH_METHOD = "scrypt"  # Werkzeug's scrypt: n=2**15, r=8, p=1
+    # Behind N load balancers/proxies, trust N X-Forwarded-For/-Proto hops (0: none).
+    TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     SESSION_COOKIE_HTTPONLY = True
@@ -86,6 +89,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     MAIL_BACKEND = "memory"
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # still scrypt, cheap enough for thousands of tests
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = True
 

@@ -130,7 +130,8 @@ def make_user(app, make_partner):
             **kwargs,
         )
         if password:
-            user.set_password(password)
+            with app.app_context():
+                user.set_password(password)
         return _save(app, user)
 
     return make

@@ -54,14 +54,17 @@ ALL = (
 def requires(permission: Permission):
     """View decorator: 403 unless the signed-in user has ``permission``.
 
-    Use below ``@login_required`` so anonymous visitors are sent to sign in first.
+    On a page about one object (a view with URL arguments such as ``person_id``) the refusal
+    is a 404 instead: the same answer as for an object the user may not see, so another
+    partner's ids answer 404 whatever the role. Use below ``@login_required`` so anonymous
+    visitors are sent to sign in first.
     """
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not permission(current_user):
-                abort(403)
+                abort(404 if kwargs else 403)
             return view(*args, **kwargs)
 
         return wrapped

@@ -14,6 +14,7 @@ class Actions:
     SIGN_IN_FAILED = "auth.sign_in_failed"
     SIGN_OUT = "auth.sign_out"
     PASSWORD_CHANGED = "auth.password_changed"
+    PASSWORD_CHANGE_FAILED = "auth.password_change_failed"
     PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
     PERSON_CREATED = "people.created"
     INVITATION_SENT = "people.invited"

@@ -2,23 +2,31 @@
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Email", validators=[DataRequired("Enter your email address."), Length(max=254)]
+        "Email",
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        render_kw={"autocomplete": "username"},
     )
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField("Keep me signed in on this device")
-    next = StringField()
+    next = HiddenField()
     submit = SubmitField("Sign in")
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "Email", validators=[DataRequired("Enter your email address."), Length(max=254)]
+        "Email",
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        render_kw={"autocomplete": "email"},
     )
     submit = SubmitField("Send me a reset link")
 
@@ -36,7 +44,9 @@ def _strong_enough(form, field):
 
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password", validators=[DataRequired("Choose a password."), _strong_enough]
+        "New password",
+        validators=[DataRequired("Choose a password."), _strong_enough],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "Repeat the new password",
@@ -44,6 +54,7 @@ class SetPasswordForm(FlaskForm):
             DataRequired("Repeat the password."),
             EqualTo("password", "The two passwords differ."),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Save password")
 
@@ -54,6 +65,8 @@ class SetPasswordForm(FlaskForm):
 
 class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(
-        "Current password", validators=[DataRequired("Enter your current password.")]
+        "Current password",
+        validators=[DataRequired("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField("Change password")

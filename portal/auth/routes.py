@@ -22,7 +22,8 @@ from portal.people.models import normalize_email
 
 bp = Blueprint("auth", __name__)
 
-BAD_CREDENTIALS = "That email address and password do not match an account."
+TOO_MANY = "Too many failed sign-ins. Wait 15 minutes, or reset your password."
+TOO_MANY_RESETS = "Too many reset requests from this address. Wait an hour and try again."
 
 
 def _account_key() -> str:
@@ -30,17 +31,21 @@ def _account_key() -> str:
 
 
 def _sign_in_failed(_response) -> bool:
+    # Flask-Limiter only tests these limits before the view and hits them afterwards when
+    # this says so: successful sign-ins never count against the person.
     return g.get("sign_in_failed", False)
-
-
-TOO_MANY = "Too many failed sign-ins. Wait 15 minutes, or reset your password."
 
 
 def _start_session(user, remember=False):
     """A fresh session for ``user``: nothing from before sign-in carries over."""
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
     session.clear()
     login_user(user, remember=remember)
-    session.permanent = True
+    if not remember and remember_cookie in request.cookies:
+        # Someone else's "keep me signed in" on this device must not outlive this session.
+        session["_remember"] = "clear"
+    # Without remember-me the session ends with the browser (a shared workstation).
+    session.permanent = bool(remember)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -64,20 +69,18 @@ def login():
         return redirect(url_for("home.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            form.form_errors.append(BAD_CREDENTIALS)
-        elif not user.is_active:
-            form.form_errors.append(
-                "This account is deactivated. Ask your trainer or partner manager to restore it."
-            )
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.SignInRefused as refused:
+            form.form_errors.append(str(refused))
+            g.sign_in_failed = True
+            db.session.commit()
         else:
             _start_session(user, remember=form.remember.data)
             services.record_sign_in(user)
             db.session.commit()
-            return redirect(safe_next(form.next.data) or url_for("home.home"))
-        g.sign_in_failed = True
-        db.session.commit()
+            target = safe_next(form.next.data) or safe_next(request.args.get("next"))
+            return redirect(target or url_for("home.home"))
     elif request.method == "POST":
         g.sign_in_failed = True
     return render_template("auth/login.html", form=form)
@@ -89,13 +92,22 @@ def logout():
     record(Actions.SIGN_OUT, actor=current_user, partner_id=current_user.partner_id)
     db.session.commit()
     logout_user()
+    # Drop everything but Flask-Login's note to delete the remember-me cookie.
+    forget_remember_cookie = session.get("_remember")
     session.clear()
+    if forget_remember_cookie:
+        session["_remember"] = forget_remember_cookie
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["PASSWORD_RESET_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_LIMIT"],
+    methods=["POST"],
+    error_message=TOO_MANY_RESETS,
+    scope="password-reset",
+)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

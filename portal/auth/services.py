@@ -6,15 +6,17 @@ every session and remember-me cookie issued before it.
 """
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
 from portal.audit.services import Actions, record
 from portal.core.clock import utcnow
+from portal.core.errors import InvalidInput
 from portal.core.urls import external_url
 from portal.extensions import db
 from portal.mail import send_mail
-from portal.people.models import User, normalize_email
+from portal.people.models import User, hash_password, normalize_email
 
 INVITATION = "invitation"
 PASSWORD_RESET = "password-reset"
@@ -24,23 +26,56 @@ class TokenError(Exception):
     """A link that cannot be used; the message says why, for the person holding it."""
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The account with this email and password, or None; records the attempt either way.
+class SignInRefused(Exception):
+    """A sign-in that did not succeed; the message is what the person signing in sees."""
 
-    Deactivated accounts are returned too (the caller tells them apart), so a wrong email and
-    a wrong password look the same to the person signing in.
+
+BAD_CREDENTIALS = "That email address and password do not match an account."
+ACCOUNT_INACTIVE = "This account is deactivated. Ask your trainer or partner manager to restore it."
+
+_dummy_hashes: dict[str, str] = {}
+
+
+def _spend_hashing_time(password: str) -> None:
+    """Check ``password`` against a throwaway hash, so unknown emails take as long as known."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = hash_password("not a real password")
+    check_password_hash(_dummy_hashes[method], password)
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active account with this email and password; raises SignInRefused otherwise.
+
+    An unknown email, a wrong password and an account without a password (invited, not yet
+    accepted) all get the same message and take about as long, so nobody can probe which
+    addresses have accounts. Only someone who knows the password learns that the account
+    (or its partner) is deactivated. Every refusal is written to the audit log.
     """
-    user = db.session.scalars(select(User).where(User.email == normalize_email(email))).first()
+    typed = normalize_email(email)[:254]
+    user = db.session.scalars(select(User).where(User.email == typed)).first()
+    if user is None or not user.has_password:
+        _spend_hashing_time(password)
     if user is None or not user.check_password(password):
-        record(
-            Actions.SIGN_IN_FAILED,
-            actor=user,
-            partner_id=user.partner_id if user else None,
-            summary=f"Failed sign-in for {normalize_email(email)[:200]}",
-            email=normalize_email(email)[:254],
-        )
-        return None
+        reason = "unknown email" if user is None else "wrong password"
+        _record_failure(user, typed, reason)
+        raise SignInRefused(BAD_CREDENTIALS)
+    if not user.is_active:
+        _record_failure(user, typed, "deactivated")
+        raise SignInRefused(ACCOUNT_INACTIVE)
     return user
+
+
+def _record_failure(user: User | None, typed: str, reason: str) -> None:
+    record(
+        Actions.SIGN_IN_FAILED,
+        actor=user,
+        partner_id=user.partner_id if user else None,
+        target=user,
+        summary=f"Failed sign-in for {typed[:200]} ({reason})",
+        email=typed,
+        reason=reason,
+    )
 
 
 def record_sign_in(user: User) -> None:
@@ -73,12 +108,12 @@ def user_for_token(token: str, purpose: str) -> User:
             f"This {what} has expired. Ask your trainer or PRM for a new one"
             + (" or request a new reset link." if purpose == PASSWORD_RESET else ".")
         ) from None
-    except BadSignature:
+    except BadData:
         raise TokenError(
             f"This {what} is not valid. Check that you copied the whole link."
         ) from None
-    user = db.session.get(User, data.get("u"))
-    if user is None or not user.active:
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.is_active:
         raise TokenError(f"This {what} is no longer valid.")
     if user.auth_version != data.get("v"):
         raise TokenError(
@@ -89,6 +124,7 @@ def user_for_token(token: str, purpose: str) -> User:
 
 
 def invitation_link(user: User) -> str:
+    """The link that lets ``user`` set their first password (works once, expires)."""
     return external_url("auth.accept_invitation", token=make_token(user, INVITATION))
 
 
@@ -115,12 +151,13 @@ def send_invitation(user: User, *, actor=None) -> str:
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if an active account with a password has this address.
+    """Email a reset link if an active account has this address.
 
-    Says nothing either way to the caller, so addresses cannot be probed.
+    Says nothing either way to the caller, so addresses cannot be probed. Someone invited but
+    without a password yet may use it too: it is their invitation, sent again.
     """
     user = db.session.scalars(select(User).where(User.email == normalize_email(email))).first()
-    if user is None or not user.active:
+    if user is None or not user.is_active:
         return
     link = external_url("auth.reset_password", token=make_token(user, PASSWORD_RESET))
     hours = int(current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds() // 3600)
@@ -166,3 +203,20 @@ def load_user(session_id: str) -> User | None:
     if user is None or user.auth_version != int(version) or not user.is_active:
         return None
     return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """A signed-in person's own password change; the current password must be right.
+
+    A wrong current password raises InvalidInput and is recorded in the audit log.
+    """
+    if not user.check_password(current):
+        record(
+            Actions.PASSWORD_CHANGE_FAILED,
+            actor=user,
+            partner_id=user.partner_id,
+            target=user,
+            summary="Wrong current password when changing it",
+        )
+        raise InvalidInput({"current": "That is not your current password."})
+    set_password(user, new, via="profile")

@@ -73,7 +73,8 @@ def handle_http_error(error: HTTPException):
         detail = error.description
     if code == 413:
         limit = request.max_content_length or 0
-        detail = f"The upload is larger than the portal accepts ({limit // (1024 * 1024)} MB)."
+        size = f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+        detail = f"The upload is larger than the portal accepts ({size}). Nothing was saved."
     response = _render(code, detail)
     if hasattr(error, "get_headers") and code in (405, 429):
         for key, value in error.get_headers():

@@ -1,5 +1,48 @@
 """``flask --app wsgi demo …``"""
 
+import click
 from flask.cli import AppGroup
 
+from portal.core.errors import InvalidInput
+from portal.demo import services
+from portal.extensions import db
+from portal.partners.cli import fail
+
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
+
+
+@demo_cli.command("load")
+def load():
+    """Load the demo partners, teams and people; safe to run again (it adds only what is missing).
+
+    Prints the demo sign-ins every time.
+    """
+    try:
+        result = services.load_demo()
+    except InvalidInput as error:
+        db.session.rollback()
+        fail(error)
+    db.session.commit()
+
+    width = max(len(kind) for kind in ("partners", "teams", "people"))
+    for kind in ("partners", "teams", "people"):
+        tally = getattr(result, kind)
+        label = f"{kind.capitalize()}:".ljust(width + 1)
+        click.echo(f"{label} {tally.created:3d} created, {tally.present:3d} already present")
+    if not result.created_anything:
+        click.echo("The demo data was already loaded; nothing changed.")
+    click.echo()
+    _print_sign_ins(result.sign_ins)
+
+
+def _print_sign_ins(rows):
+    header = ("role", "email", "password")
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
+    click.echo(
+        f"Demo sign-ins (every active demo account uses the password {services.DEMO_PASSWORD}):"
+    )
+    click.echo()
+    for row in (header, tuple("-" * w for w in widths), *rows):
+        click.echo(
+            "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        )

@@ -82,7 +82,8 @@ def create(email, name, role, partner_slug, team, hire_date, language, timezone,
         person = services.invite_person(_Operator(), details, send=False)
     except InvalidInput as error:
         db.session.rollback()
-        fail(error)
+        options = {"partner_id": "partner", "team_id": "team", "hire_date": "hire-date"}
+        fail(InvalidInput({options.get(k, k): v for k, v in error.errors.items()}))
     if password:
         person.set_password(password)
         db.session.commit()

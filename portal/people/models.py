@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -11,6 +12,11 @@ from portal.access.roles import Role
 from portal.core.clock import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.partners.models import Partner, Team
+
+
+def hash_password(password: str) -> str:
+    """Hash with scrypt, Werkzeug's default KDF (tests configure a cheaper work factor)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def normalize_email(email: str) -> str:
@@ -81,8 +87,8 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.auth_version}"
 
     def set_password(self, password: str) -> None:
-        """Hash with scrypt (Werkzeug's default KDF) and end every other session."""
-        self.password_hash = generate_password_hash(password)
+        """Hash the password and end every other session."""
+        self.password_hash = hash_password(password)
         self.auth_version = (self.auth_version or 1) + 1
 
     def check_password(self, password: str) -> bool:

@@ -1,6 +1,16 @@
 """The people directory, invitations, and each person's own profile."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -18,7 +28,7 @@ from portal.auth import services as auth_services
 from portal.auth.forms import ChangePasswordForm
 from portal.core.errors import InvalidInput
 from portal.core.forms import apply_errors
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.partners.forms import ConfirmForm
 from portal.partners.models import Partner, Team
 from portal.people import services
@@ -220,20 +230,37 @@ def profile():
     return render_template("people/profile.html", form=form, password_form=password_form)
 
 
+def _password_change_key() -> str:
+    return f"password-change:{current_user.get_id()}"
+
+
 @bp.route("/profile/password", methods=["POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_password_change_key,
+    deduct_when=lambda _response: g.get("password_check_failed", False),
+    error_message="Too many wrong current passwords. Wait 15 minutes and try again.",
+    scope="password-change",
+)
 def change_password():
     form = ProfileForm(obj=current_user)
     password_form = ChangePasswordForm(prefix="pw", account_email=current_user.email)
     if password_form.validate_on_submit():
-        if not current_user.check_password(password_form.current.data):
-            password_form.current.errors.append("That is not your current password.")
+        user = current_user._get_current_object()
+        try:
+            auth_services.change_password(
+                user, password_form.current.data, password_form.password.data
+            )
+        except InvalidInput as error:
+            g.password_check_failed = True
+            db.session.commit()  # keeps the audit record of the failed attempt
+            apply_errors(password_form, error)
         else:
-            user = current_user._get_current_object()
-            auth_services.set_password(user, password_form.password.data, via="profile")
             db.session.commit()
             # The new auth version ends every other session; keep this one signed in.
-            login_user(user, remember=bool(request.cookies.get("remember_token")))
+            remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            login_user(user, remember=bool(request.cookies.get(remember_cookie)))
             flash("Your password is changed. Other devices are signed out.", "success")
             return redirect(url_for("people.profile"))
-    return render_template("people/profile.html", form=form, password_form=password_form), 200
+    return render_template("people/profile.html", form=form, password_form=password_form)

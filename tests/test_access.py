@@ -1,0 +1,338 @@
+"""Tenant isolation and the role matrix.
+
+Partners compete: a partner's people, teams and records are invisible to every other
+partner, and a request for another partner's object answers 404, exactly like an id that
+does not exist. The walk below is built from ``app.url_map`` so a new route that takes an
+id is checked without anyone remembering to add it here.
+"""
+
+import itertools
+import re
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
+
+from portal.extensions import db
+from tests.helpers import csrf_token, login
+
+# --- the world: two competing partners ------------------------------------------------------
+
+
+@pytest.fixture
+def world(app, make_partner, make_team, make_user):
+    """Partners A and B, each with a busy team, an empty team, a trainer and agents; plus staff."""
+    w = SimpleNamespace(app=app)
+    for key, label in (("a", "Alpha"), ("b", "Bravo")):
+        partner = make_partner(slug=f"{label.lower()}-bpo", name=f"{label} BPO")
+        team = make_team(partner=partner, name=f"{label} Billing Queue")
+        empty_team = make_team(partner=partner, name=f"{label} Empty Desk")
+        trainer = make_user(
+            role="trainer",
+            partner=partner,
+            team=team,
+            name=f"{label} Trainer Tess",
+            email=f"trainer@{label.lower()}.example",
+        )
+        agents = [
+            make_user(
+                role="agent",
+                partner=partner,
+                team=team,
+                name=f"{label} Agent {n}",
+                email=f"agent{n}@{label.lower()}.example",
+            )
+            for n in range(1, 3)
+        ]
+        invited = make_user(
+            role="agent",
+            partner=partner,
+            team=team,
+            password=None,
+            name=f"{label} Invitee Ivo",
+            email=f"invitee@{label.lower()}.example",
+        )
+        setattr(
+            w,
+            key,
+            SimpleNamespace(
+                partner=partner,
+                team=team,
+                empty_team=empty_team,
+                trainer=trainer,
+                agent=agents[0],
+                agents=agents,
+                invited=invited,
+                people=[trainer, *agents, invited],
+            ),
+        )
+    w.admin = make_user(role="admin", name="Ada Admin", email="admin@company.example")
+    w.prm = make_user(role="prm", name="Pia Prm", email="prm@company.example")
+    return w
+
+
+def _roster_import(app, side):
+    """A roster import of ``side``'s partner (only built when an import route exists)."""
+    from portal.roster.models import RosterImport
+
+    with app.app_context():
+        row = RosterImport(
+            partner_id=side.partner.id,
+            uploaded_by_id=side.trainer.id,
+            filename="roster.csv",
+            content="email,name\n",
+            rows=[],
+            summary={},
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+# Every URL argument that names an object, mapped to the ids of one partner's objects of that
+# kind. A route with an id argument not listed here fails the walk until someone adds it.
+ID_ARGUMENTS = {
+    "partner_id": lambda app, side: [side.partner.id],
+    "team_id": lambda app, side: [side.team.id, side.empty_team.id],
+    "person_id": lambda app, side: [p.id for p in side.people],
+    "import_id": lambda app, side: [_roster_import(app, side)],
+}
+
+WALKED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# What a POST in the walk sends: enough of every form that a leak would change something.
+HIJACK = {
+    "name": "Hijacked",
+    "slug": "hijacked",
+    "role": "trainer",
+    "active": "0",
+    "language": "en",
+    "timezone": "UTC",
+}
+
+
+def id_rules(app):
+    """Every URL rule with an integer argument: (rule, names of its int arguments)."""
+    rules = []
+    for rule in app.url_map.iter_rules():
+        int_args = [
+            name for name in rule.arguments if isinstance(rule._converters[name], IntegerConverter)
+        ]
+        if int_args:
+            rules.append((rule, int_args))
+    return sorted(rules, key=lambda item: item[0].rule)
+
+
+def unclassified(app) -> list[str]:
+    return sorted(
+        f"{rule.rule} ({name})"
+        for rule, names in id_rules(app)
+        for name in names
+        if name not in ID_ARGUMENTS
+    )
+
+
+def urls_for(app, side, rule, names):
+    """Every URL of ``rule`` filled with ``side``'s objects."""
+    choices = [ID_ARGUMENTS[name](app, side) for name in names]
+    return [
+        rule.build(dict(zip(names, ids, strict=True)))[1] for ids in itertools.product(*choices)
+    ]
+
+
+def snapshot(app) -> dict:
+    """Every row of every table, to prove a refused request changed nothing."""
+    with app.app_context():
+        return {
+            table.name: db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
+            for table in db.metadata.sorted_tables
+        }
+
+
+# --- the tenant-isolation walk --------------------------------------------------------------
+
+
+def test_every_id_argument_is_classified(app):
+    """Each route that takes an id says which kind of object it is, so the walk can cover it."""
+    missing = unclassified(app)
+    assert not missing, (
+        "These routes take an id the tenant-isolation walk does not know: "
+        f"{', '.join(missing)}. Add the argument name to ID_ARGUMENTS in tests/test_access.py, "
+        "mapped to the ids of one partner's objects of that kind."
+    )
+    assert len(id_rules(app)) >= 9, "the walk found fewer id routes than the portal has"
+
+
+def test_a_new_id_route_is_picked_up_by_the_walk(app):
+    """A route added with an unknown id argument makes the walk ask for it to be classified."""
+    app.add_url_rule("/widgets/<int:widget_id>", "widget", lambda widget_id: "")
+    assert unclassified(app) == ["/widgets/<int:widget_id> (widget_id)"]
+
+
+@pytest.mark.parametrize("who", ["trainer", "agent"])
+def test_another_partners_ids_answer_404(app, client, world, who):
+    """Every page and action that takes an id answers 404 for another partner's objects."""
+    assert not unclassified(app), "classify every id argument first (see the test above)"
+    login(client, getattr(world.a, who))
+    token = csrf_token(client, "/profile")
+    requests = [
+        (method, url)
+        for rule, names in id_rules(app)
+        for url in urls_for(app, world.b, rule, names)
+        for method in WALKED_METHODS
+        if method in rule.methods
+    ]
+    assert len(requests) >= 20
+    before = snapshot(app)
+    wrong = []
+    for method, url in requests:
+        data = None if method == "GET" else {**HIJACK, "csrf_token": token}
+        response = client.open(url, method=method, data=data)
+        if response.status_code != 404:
+            wrong.append(f"{method} {url} -> {response.status_code}")
+    assert not wrong, f"as A's {who}, B's objects must answer 404:\n" + "\n".join(wrong)
+    after = snapshot(app)
+    changed = [name for name in before if before[name] != after[name]]
+    assert not changed, f"refused requests changed these tables: {changed}"
+
+
+def test_own_partners_ids_are_reachable_by_its_trainer(client, world, app):
+    """The walk is not vacuous: the same pages with one's own partner's ids do not answer 404."""
+    login(client, world.a.trainer)
+    not_found = []
+    for rule, names in id_rules(app):
+        if "GET" not in rule.methods:
+            continue
+        for url in urls_for(app, world.a, rule, names):
+            if client.get(url).status_code == 404:
+                not_found.append(url)
+    assert not not_found, f"A's trainer gets 404 on A's own objects: {not_found}"
+
+
+def test_trainer_cannot_touch_company_staff(client, world):
+    """A trainer's id walk over company staff answers 404 too: staff are not their people."""
+    login(client, world.a.trainer)
+    token = csrf_token(client, "/profile")
+    for staff in (world.admin, world.prm):
+        assert client.get(f"/people/{staff.id}").status_code == 404
+        assert client.get(f"/people/{staff.id}/edit").status_code == 404
+        response = client.post(
+            f"/people/{staff.id}/active", data={"csrf_token": token, "active": "0"}
+        )
+        assert response.status_code == 404
+
+
+# --- the role matrix for list and create pages ----------------------------------------------
+
+LIST_PAGES = (
+    "/partners/",
+    "/teams/",
+    "/people/",
+    "/people/import",
+    "/admin/audit",
+    "/partners/new",
+    "/teams/new",
+    "/people/new",
+)
+OK, NO = 200, 403
+EXPECTED = {
+    "agent": dict.fromkeys(LIST_PAGES, NO),
+    "trainer": {
+        "/partners/": NO,
+        "/teams/": OK,
+        "/people/": OK,
+        "/people/import": OK,
+        "/admin/audit": NO,
+        "/partners/new": NO,
+        "/teams/new": OK,
+        "/people/new": OK,
+    },
+    "prm": {**dict.fromkeys(LIST_PAGES, OK), "/partners/new": NO, "/admin/audit": NO},
+    "admin": dict.fromkeys(LIST_PAGES, OK),
+}
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, world):
+    """Someone not signed in who opens any list page is sent to the sign-in page."""
+    for url in LIST_PAGES:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/login"), url
+
+
+@pytest.mark.parametrize("role", ["agent", "trainer", "prm", "admin"])
+def test_role_matrix_for_list_pages(client, world, role):
+    """Each role opens exactly the list and create pages its job needs; the rest answer 403."""
+    user = {"agent": world.a.agent, "trainer": world.a.trainer}.get(role) or getattr(world, role)
+    login(client, user)
+    got = {url: client.get(url).status_code for url in LIST_PAGES}
+    assert got == EXPECTED[role]
+
+
+# --- lists and counts show one's own partner only -------------------------------------------
+
+
+def _names_on(client, url) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def test_trainer_lists_show_only_their_partner(client, world):
+    """A trainer's people and team lists, and the forms' choices, never name another partner's."""
+    login(client, world.a.trainer)
+    b_names = [p.name for p in world.b.people] + [world.b.team.name, world.b.empty_team.name]
+    b_names += [p.email for p in world.b.people] + [world.b.partner.name]
+    pages = {
+        "/people/": _names_on(client, "/people/"),
+        "/people/?q=Bravo": _names_on(client, "/people/?q=Bravo"),
+        "/people/?q=bravo.example": _names_on(client, "/people/?q=bravo.example"),
+        "/people/?q=Agent": _names_on(client, "/people/?q=Agent"),
+        f"/people/?partner={world.b.partner.id}": _names_on(
+            client, f"/people/?partner={world.b.partner.id}"
+        ),
+        f"/people/?team={world.b.team.id}": _names_on(client, f"/people/?team={world.b.team.id}"),
+        "/teams/": _names_on(client, "/teams/"),
+        f"/teams/?partner={world.b.partner.id}": _names_on(
+            client, f"/teams/?partner={world.b.partner.id}"
+        ),
+        "/people/new": _names_on(client, "/people/new"),
+        "/teams/new": _names_on(client, "/teams/new"),
+        "/": _names_on(client, "/"),
+    }
+    leaks = [
+        f"{name!r} on {url}" for url, page in pages.items() for name in b_names if name in page
+    ]
+    assert not leaks, "partner B shows through to A's trainer: " + "; ".join(leaks)
+    # The same lists do show A's own people and teams.
+    assert world.a.agent.name in pages["/people/"]
+    assert world.a.agent.name in pages["/people/?q=Agent"]
+    assert world.a.team.name in pages["/teams/"]
+
+
+def test_staff_lists_show_every_partner(client, world):
+    """A PRM's people list covers every partner (the control for the trainer's view)."""
+    login(client, world.prm)
+    page = _names_on(client, "/people/?q=Agent 1")
+    assert world.a.agent.name in page
+    assert world.b.agent.name in page
+
+
+def _stat(page: str, label: str) -> int:
+    match = re.search(r'class="number">\s*(\d+)\s*</div>\s*<div class="label">\s*' + label, page)
+    assert match, f"no '{label}' figure on the page"
+    return int(match.group(1))
+
+
+def test_trainer_home_counts_only_their_partner(client, world, make_user):
+    """The trainer's home page counts their own partner's people, whatever other partners hold."""
+    for n in range(5):
+        make_user(role="agent", partner=world.b.partner, name=f"Bravo Extra {n}")
+    make_user(role="agent", partner=world.b.partner, password=None, name="Bravo Extra Invitee")
+    make_user(role="agent", partner=world.b.partner, active=False, name="Bravo Extra Gone")
+    login(client, world.a.trainer)
+    page = _names_on(client, "/")
+    assert _stat(page, "people signed up") == 3  # A's trainer and two agents
+    assert _stat(page, "invitations not yet accepted") == 1
+    assert _stat(page, "deactivated") == 0
+    assert world.b.team.name not in page
