@@ -332,3 +332,14 @@ def test_admin_creates_a_team_for_any_partner(app, client, admin, make_partner):
     response = post(client, "/teams/new", team_form(partner), token_from="/teams/new")
     assert response.status_code == 302
     assert load(app, Team, name="Billing Queue").partner_id == partner.id
+
+
+def test_agent_sees_their_partner_without_roster_counts(client, make_user, make_team):
+    """An agent may open their own partner's page, but sees no people counts or directory link."""
+    team = make_team(name="Davao Chat")
+    agent = make_user(role="agent", team=team)
+    login(client, agent)
+    page = client.get(f"/partners/{team.partner_id}").get_data(as_text=True)
+    assert "Davao Chat" in page
+    assert "invited</dd>" not in page
+    assert "/people/?" not in page

@@ -8,10 +8,12 @@ exactly like ids that do not exist.
 from flask import abort
 from sqlalchemy import Select, false, select
 
+from portal.access.permissions import IMPORT_ROSTER
 from portal.access.roles import Role
 from portal.extensions import db
 from portal.partners.models import Partner, Team
 from portal.people.models import User
+from portal.roster.models import RosterImport
 
 
 def _role(viewer) -> Role | None:
@@ -57,6 +59,19 @@ def visible_people(viewer) -> Select:
     if role is Role.TRAINER:
         return stmt.where(User.partner_id == viewer.partner_id)
     return stmt.where(User.id == viewer.id)
+
+
+def visible_roster_imports(viewer) -> Select:
+    """Roster imports ``viewer`` may see and apply: those of the partners they may see.
+
+    Staff see every import; a trainer sees their own partner's; anyone who may not import
+    rosters sees none.
+    """
+    stmt = select(RosterImport)
+    if not IMPORT_ROSTER(viewer):
+        return stmt.where(false())
+    partner_ids = visible_partners(viewer).with_only_columns(Partner.id)
+    return stmt.where(RosterImport.partner_id.in_(partner_ids))
 
 
 def get_visible_or_404(stmt: Select, model, object_id: int):

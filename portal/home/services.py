@@ -38,7 +38,7 @@ class PartnerRow:
 def partner_overview(viewer) -> list[PartnerRow]:
     """Every partner the viewer sees with its people counts (two queries)."""
     partners = db.session.scalars(visible_partners(viewer).order_by(Partner.name)).all()
-    counts = people_counts_by_partner()
+    counts = people_counts_by_partner(viewer)
     empty = {"active": 0, "trainers": 0, "invited": 0}
     return [PartnerRow(p, **counts.get(p.id, empty)) for p in partners]
 

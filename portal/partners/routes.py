@@ -32,7 +32,11 @@ def index():
         stmt = stmt.where(Partner.active.is_(status == "active"))
     page = db.paginate(stmt, per_page=25, error_out=False)
     return render_template(
-        "partners/index.html", page=page, counts=people_counts_by_partner(), q=q, status=status
+        "partners/index.html",
+        page=page,
+        counts=people_counts_by_partner(current_user),
+        q=q,
+        status=status,
     )
 
 
@@ -71,7 +75,7 @@ def show(partner_id):
         partner=partner,
         teams=teams,
         member_counts=services.team_member_counts([t.id for t in teams]),
-        counts=people_counts_by_partner().get(partner.id, {}),
+        counts=people_counts_by_partner(current_user).get(partner.id, {}),
         confirm=ConfirmForm(),
     )
 
@@ -106,6 +110,8 @@ def edit(partner_id):
 @login_required
 def set_active(partner_id):
     partner = get_visible_or_404(visible_partners(current_user), Partner, partner_id)
+    if not MANAGE_PARTNERS(current_user):
+        abort(403, "Only an administrator can deactivate partners.")
     form = ConfirmForm()
     if form.validate_on_submit():
         active = request.form.get("active") == "1"

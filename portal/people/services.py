@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal.access.permissions import assignable_roles, can_manage_person
 from portal.access.roles import Role
-from portal.access.visibility import visible_partners
+from portal.access.visibility import visible_partners, visible_people
 from portal.audit.services import Actions, record
 from portal.auth.services import send_invitation
 from portal.core.errors import InvalidInput
@@ -226,17 +226,21 @@ def resend_invitation(actor, person: User) -> str:
     return send_invitation(person, actor=actor)
 
 
-def people_counts_by_partner() -> dict[int, dict[str, int]]:
-    """Per partner: active people, trainers, and invitations not yet accepted (one query)."""
+def people_counts_by_partner(viewer) -> dict[int, dict[str, int]]:
+    """Per partner: active people, trainers, and invitations not yet accepted (one query).
+
+    Counts only the people ``viewer`` may see.
+    """
+    people = visible_people(viewer).subquery()
     rows = db.session.execute(
         select(
-            User.partner_id,
-            func.count().filter(User.active),
-            func.count().filter(User.active, User.role == Role.TRAINER.value),
-            func.count().filter(User.active, User.password_hash.is_(None)),
+            people.c.partner_id,
+            func.count().filter(people.c.active),
+            func.count().filter(people.c.active, people.c.role == Role.TRAINER.value),
+            func.count().filter(people.c.active, people.c.password_hash.is_(None)),
         )
-        .where(User.partner_id.is_not(None))
-        .group_by(User.partner_id)
+        .where(people.c.partner_id.is_not(None))
+        .group_by(people.c.partner_id)
     ).all()
     return {pid: {"active": a, "trainers": t, "invited": i} for pid, a, t, i in rows}
 

@@ -6,7 +6,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, undefer
 
 from portal.access.permissions import IMPORT_ROSTER, requires
-from portal.access.visibility import get_visible_or_404
+from portal.access.visibility import get_visible_or_404, visible_roster_imports
 from portal.core.errors import InvalidInput
 from portal.core.forms import apply_errors
 from portal.extensions import db
@@ -60,7 +60,7 @@ def upload():
             db.session.commit()
             return redirect(url_for("roster.preview", import_id=roster_import.id))
     recent = db.session.scalars(
-        _with_people(services.visible_imports(current_user))
+        _with_people(visible_roster_imports(current_user))
         .order_by(RosterImport.created_at.desc(), RosterImport.id.desc())
         .limit(10)
     ).all()
@@ -90,7 +90,7 @@ def template():
 @requires(IMPORT_ROSTER)
 def preview(import_id):
     roster_import = get_visible_or_404(
-        _with_people(services.visible_imports(current_user)).options(undefer(RosterImport.rows)),
+        _with_people(visible_roster_imports(current_user)).options(undefer(RosterImport.rows)),
         RosterImport,
         import_id,
     )
@@ -119,7 +119,7 @@ def preview(import_id):
 @requires(IMPORT_ROSTER)
 def apply(import_id):
     roster_import = get_visible_or_404(
-        services.visible_imports(current_user), RosterImport, import_id
+        visible_roster_imports(current_user), RosterImport, import_id
     )
     form = ApplyForm()
     if form.validate_on_submit():

@@ -7,7 +7,7 @@ the portal changes nothing. Blank optional cells keep an existing person's value
 person they take the defaults of their team and partner, and the role ``agent``.
 """
 
-from sqlalchemy import Select, false, select, update
+from sqlalchemy import update
 
 from portal.access.permissions import IMPORT_ROSTER
 from portal.access.visibility import visible_partners
@@ -21,19 +21,6 @@ from portal.people.models import User
 from portal.roster.models import RosterImport
 from portal.roster.planning import count, plan_rows
 from portal.roster.reading import COLUMNS, parse, read_roster
-
-
-def visible_imports(viewer) -> Select:
-    """Roster imports ``viewer`` may see and apply: those of the partners they may see.
-
-    Staff see every import; a trainer sees their own partner's; anyone who may not import
-    rosters sees none.
-    """
-    stmt = select(RosterImport)
-    if not IMPORT_ROSTER(viewer):
-        return stmt.where(false())
-    partner_ids = visible_partners(viewer).with_only_columns(Partner.id)
-    return stmt.where(RosterImport.partner_id.in_(partner_ids))
 
 
 def importable_partners(actor) -> list[Partner]:
