@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.partners.models import Partner
 from portal.people import services as people_services
 from portal.people.models import User
-from tests.helpers import PASSWORD, csrf_token, login, post
+from tests.helpers import PASSWORD, login, post
 
 NEW_PASSWORD = "a brand new passphrase"
 ALERT_RE = re.compile(r'class="alert alert-danger" role="alert">(.*?)</div>\s*</div>', re.S)
@@ -412,40 +412,3 @@ def test_deactivation_ends_sessions_and_remember_cookies(app, agent, make_user):
     response = plain.get("/")
     assert response.status_code == 302 and response.location.startswith("/login")
     assert not signed_in(remembered)
-
-
-def change_password(client, current, new, confirm=None):
-    token = csrf_token(client, "/profile")
-    return client.post(
-        "/profile/password",
-        data={
-            "pw-csrf_token": token,
-            "pw-current": current,
-            "pw-password": new,
-            "pw-confirm": new if confirm is None else confirm,
-        },
-    )
-
-
-def test_changing_password_keeps_this_session_and_ends_others(app, agent):
-    """Changing one's password signs out other devices but not this one."""
-    this, other = app.test_client(), app.test_client()
-    login(this, agent)
-    login(other, agent)
-    response = change_password(this, PASSWORD, NEW_PASSWORD)
-    assert response.status_code == 302 and response.location == "/profile"
-    assert signed_in(this) and not signed_in(other)
-    assert login(app.test_client(), agent, NEW_PASSWORD).status_code == 302
-    assert events(app, "auth.password_changed")
-
-
-def test_changing_password_needs_the_current_one(app, client, agent):
-    """A wrong current password gets a message and changes nothing."""
-    login(client, agent)
-    response = change_password(client, "not my password", NEW_PASSWORD)
-    assert response.status_code == 200
-    assert "That is not your current password." in response.get_data(as_text=True)
-    after = load(app, User, agent.id)
-    assert after.password_hash == agent.password_hash
-    assert after.auth_version == agent.auth_version
-    assert signed_in(client)
