@@ -11,18 +11,16 @@ loaded; use their ids in requests.
 
 import itertools
 import os
-import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db
 from portal.partners.models import Partner, Team
 from portal.people.models import User
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, private_schema
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 _counter = itertools.count(1)
@@ -38,17 +36,8 @@ def database_url():
     if not PG_URL:
         yield "sqlite://"
         return
-    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(PG_URL, f"test_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """Helpers tests import: posting forms with CSRF, signing in, counting SQL statements."""
 
 import re
+import uuid
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 
 from portal.extensions import db
 
@@ -50,3 +52,19 @@ def count_queries(app):
         yield lambda: len(statements)
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+@contextmanager
+def private_schema(postgres_url: str, prefix: str):
+    """A new PostgreSQL schema, dropped afterwards; yields a URL whose search_path is it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -2,7 +2,6 @@
 
 import logging.config
 import os
-import uuid
 from pprint import pformat
 
 import flask_migrate
@@ -10,11 +9,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import CheckConstraint, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import CheckConstraint, inspect
 
 from portal import create_app
 from portal.extensions import db
+from tests.helpers import private_schema
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -27,17 +26,8 @@ def empty_database(request, tmp_path):
         return
     if not PG_URL:
         pytest.skip("set TEST_DATABASE_URL to check the migrations on PostgreSQL")
-    schema = f"mig_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(PG_URL, "mig") as url:
+        yield url
 
 
 @pytest.fixture
