@@ -37,9 +37,17 @@ class Config:
 
     # Backends: embedded default first, the one for several hosts second.
     SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")  # whoosh | postgres
+    # Whoosh keeps its index in a local folder (None: instance/search-index); one per host.
+    SEARCH_INDEX_PATH = _env("SEARCH_INDEX_PATH")
     STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")  # local | s3
+    # Local attachment folder (None: instance/attachments).
+    STORAGE_PATH = _env("STORAGE_PATH")
     S3_BUCKET = _env("S3_BUCKET")
-    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
+    S3_PREFIX = _env("S3_PREFIX", "attachments/")
+    S3_REGION = _env("S3_REGION", "us-east-1")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")  # for S3-compatible stores (MinIO, moto)
+    # Presigned download links expire after this many seconds (at most five minutes).
+    S3_URL_EXPIRES = min(_env_int("S3_URL_EXPIRES", 300), 300)
     MAIL_BACKEND = _env("MAIL_BACKEND", "console")  # console | smtp | memory
     MAIL_FROM = _env("MAIL_FROM", "Partner Portal <portal@localhost>")
     SMTP_HOST = _env("SMTP_HOST", "localhost")
@@ -70,8 +78,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
-    # Uploads (roster CSV now, attachments later).
-    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+    # Uploads: attachments up to MAX_UPLOAD_MB (roster files are smaller; see roster).
+    MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 25)
+    MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024  # the form around the file
 
     PER_PAGE = 25
 

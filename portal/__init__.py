@@ -39,7 +39,7 @@ def create_app(config=None, **overrides) -> Flask:
 
 
 def _init_extensions(app):
-    from portal import mail
+    from portal import mail, search
     from portal.auth.services import load_user
     from portal.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -55,24 +55,44 @@ def _init_extensions(app):
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     mail.init_app(app)
+    search.init_app(app)
 
 
 def _register_features(app):
+    from portal.acknowledgements.routes import bp as acknowledgements_bp
+    from portal.attachments.routes import bp as attachments_bp
     from portal.audit.routes import bp as audit_bp
     from portal.auth.routes import bp as auth_bp
     from portal.core import errors, templating
     from portal.core.routes import bp as core_bp
     from portal.demo.cli import demo_cli
     from portal.home.routes import bp as home_bp
+    from portal.library.cli import content_cli
+    from portal.library.routes import bp as library_bp
     from portal.partners.cli import partners_cli
     from portal.partners.routes import bp as partners_bp
     from portal.people.cli import users_cli
     from portal.people.routes import bp as people_bp
     from portal.roster.routes import bp as roster_bp
+    from portal.search.cli import search_cli
+    from portal.search.routes import bp as search_bp
 
     errors.init_app(app)
     templating.init_app(app)
-    for blueprint in (core_bp, home_bp, auth_bp, partners_bp, people_bp, roster_bp, audit_bp):
+    blueprints = (
+        core_bp,
+        home_bp,
+        auth_bp,
+        partners_bp,
+        people_bp,
+        roster_bp,
+        audit_bp,
+        library_bp,
+        acknowledgements_bp,
+        attachments_bp,
+        search_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    for command in (partners_cli, users_cli, demo_cli):
+    for command in (partners_cli, users_cli, demo_cli, content_cli, search_cli):
         app.cli.add_command(command)

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from portal import create_app
+from portal.audiences.services import AudienceSpec
 from portal.extensions import db
 from portal.partners.models import Partner, Team
 from portal.people.models import User
@@ -41,8 +42,13 @@ def database_url():
 
 
 @pytest.fixture
-def app(database_url):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+def app(database_url, tmp_path):
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SEARCH_INDEX_PATH=str(tmp_path / "search-index"),
+        STORAGE_PATH=str(tmp_path / "attachments"),
+    )
     with app.app_context():
         db.create_all()
     yield app
@@ -129,3 +135,44 @@ def make_user(app, make_partner):
 def _partner_of(app, team):
     with app.app_context():
         return db.session.get(Partner, team.partner_id)
+
+
+@pytest.fixture
+def make_document(app):
+    """A document, published unless ``publish=False``.
+
+    ``author`` None makes a company-wide document (as content sync does); a trainer author
+    makes a partner-local one. ``audience`` is an AudienceSpec or a dict of its fields.
+    """
+    from portal.library import services
+
+    def make(
+        title=None,
+        body="Read this carefully.\n\n## Details\n\nThe details.",
+        *,
+        author=None,
+        kind="playbook",
+        audience=None,
+        publish=True,
+        **details,
+    ):
+        title = title or _unique("Document ")
+        if isinstance(audience, dict):
+            audience = AudienceSpec(**audience)
+        with app.app_context():
+            actor = db.session.get(User, author.id) if author is not None else None
+            document = services.create_document(
+                actor,
+                services.DocumentDetails(
+                    title=title, kind=kind, audience=audience or AudienceSpec(), **details
+                ),
+                body=body,
+            )
+            if publish:
+                services.publish(actor, document)
+            db.session.commit()
+            db.session.refresh(document)
+            db.session.expunge(document)
+        return document
+
+    return make

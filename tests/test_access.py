@@ -90,6 +90,42 @@ def _roster_import(app, side):
         return row.id
 
 
+def _document(app, side):
+    """A published partner-local document of ``side`` with one attachment (built once)."""
+    if not hasattr(side, "document_id"):
+        import io
+
+        from portal.attachments.services import add_attachment
+        from portal.audiences.services import AudienceSpec
+        from portal.library import services
+        from portal.people.models import User
+
+        with app.app_context():
+            trainer = db.session.get(User, side.trainer.id)
+            document = services.create_document(
+                trainer,
+                services.DocumentDetails(
+                    title=f"{side.partner.name} floor rules",
+                    kind="playbook",
+                    requires_ack=True,
+                    audience=AudienceSpec(),
+                ),
+                body="# Floor rules\n\nBe kind.",
+            )
+            services.publish(trainer, document)
+            attachment = add_attachment(
+                trainer, document, "notes.txt", io.BytesIO(b"Floor notes\n")
+            )
+            db.session.commit()
+            side.document_id, side.attachment_id = document.id, attachment.id
+    return side.document_id
+
+
+def _attachment(app, side):
+    _document(app, side)
+    return side.attachment_id
+
+
 # Every URL argument that names an object, mapped to the ids of one partner's objects of that
 # kind. A route with an id argument not listed here fails the walk until someone adds it.
 ID_ARGUMENTS = {
@@ -97,7 +133,12 @@ ID_ARGUMENTS = {
     "team_id": lambda app, side: [side.team.id, side.empty_team.id],
     "person_id": lambda app, side: [p.id for p in side.people],
     "import_id": lambda app, side: [_roster_import(app, side)],
+    "document_id": lambda app, side: [_document(app, side)],
+    "attachment_id": lambda app, side: [_attachment(app, side)],
+    "number": lambda app, side: [1],  # a version number within the document
 }
+# Other URL arguments the walk fills with a fixed value.
+OTHER_ARGUMENTS = {"filename": "notes.txt"}
 
 WALKED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # What a POST in the walk sends: enough of every form that a leak would change something.
@@ -135,8 +176,10 @@ def unclassified(app) -> list[str]:
 def urls_for(app, side, rule, names):
     """Every URL of ``rule`` filled with ``side``'s objects."""
     choices = [ID_ARGUMENTS[name](app, side) for name in names]
+    others = {name: OTHER_ARGUMENTS[name] for name in rule.arguments if name not in names}
     return [
-        rule.build(dict(zip(names, ids, strict=True)))[1] for ids in itertools.product(*choices)
+        rule.build({**others, **dict(zip(names, ids, strict=True))})[1]
+        for ids in itertools.product(*choices)
     ]
 
 

@@ -75,12 +75,12 @@ def test_uploading_without_a_file_asks_for_one(app, client, acme):
     assert imports_count(app) == 0
 
 
-def test_a_20_mb_upload_gets_the_file_too_large_page(app, client, acme):
-    """Uploads over the portal's 10 MB limit get the 413 page and change nothing."""
+def test_a_30_mb_upload_gets_the_file_too_large_page(app, client, acme):
+    """Uploads over the portal's request limit (26 MB) get the 413 page and change nothing."""
     login(client, acme["trainer"])
     before = people_count(app)
     response = upload(
-        client, csv_bytes("a@acme.example.com," + "x" * (20 * 1024 * 1024) + ",,,,,"), 1
+        client, csv_bytes("a@acme.example.com," + "x" * (30 * 1024 * 1024) + ",,,,,"), 1
     )
     assert response.status_code == 413
     assert "larger than the portal accepts" in response.get_data(as_text=True)

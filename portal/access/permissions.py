@@ -39,6 +39,10 @@ MANAGE_PEOPLE = Permission("manage_people", Role.ADMIN, Role.PRM, Role.TRAINER)
 IMPORT_ROSTER = Permission("import_roster", Role.ADMIN, Role.PRM, Role.TRAINER)
 MANAGE_STAFF = Permission("manage_staff", Role.ADMIN)
 VIEW_AUDIT_LOG = Permission("view_audit_log", Role.ADMIN)
+# Write and publish documents: staff anywhere, trainers for their own partner only.
+AUTHOR_DOCUMENTS = Permission("author_documents", Role.ADMIN, Role.PRM, Role.TRAINER)
+# See who has acknowledged what (trainers: their own partner's people).
+VIEW_ACKNOWLEDGEMENTS = Permission("view_acknowledgements", Role.ADMIN, Role.PRM, Role.TRAINER)
 
 ALL = (
     VIEW_PARTNERS,
@@ -48,6 +52,8 @@ ALL = (
     IMPORT_ROSTER,
     MANAGE_STAFF,
     VIEW_AUDIT_LOG,
+    AUTHOR_DOCUMENTS,
+    VIEW_ACKNOWLEDGEMENTS,
 )
 
 
@@ -97,6 +103,18 @@ def can_manage_team(actor, team) -> bool:
     if not MANAGE_TEAMS(actor):
         return False
     return actor.is_staff or team.partner_id == actor.partner_id
+
+
+def can_edit_document(actor, document) -> bool:
+    """Whether ``actor`` may edit, publish, archive or attach files to ``document``.
+
+    Staff edit every document; a trainer edits only their own partner's local documents.
+    """
+    if not AUTHOR_DOCUMENTS(actor):
+        return False
+    return actor.is_staff or (
+        document.partner_id is not None and document.partner_id == actor.partner_id
+    )
 
 
 class _CurrentUserPermissions:

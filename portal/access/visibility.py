@@ -6,11 +6,13 @@ exactly like ids that do not exist.
 """
 
 from flask import abort
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, and_, false, or_, select
 
 from portal.access.permissions import IMPORT_ROSTER
 from portal.access.roles import Role
+from portal.audiences.services import audience_includes_person, audience_reaches_partner
 from portal.extensions import db
+from portal.library.models import Document, DocumentStatus
 from portal.partners.models import Partner, Team
 from portal.people.models import User
 from portal.roster.models import RosterImport
@@ -72,6 +74,49 @@ def visible_roster_imports(viewer) -> Select:
         return stmt.where(false())
     partner_ids = visible_partners(viewer).with_only_columns(Partner.id)
     return stmt.where(RosterImport.partner_id.in_(partner_ids))
+
+
+def documents_addressed_to(person) -> Select:
+    """Published documents whose audience includes ``person`` (what they are asked to read).
+
+    Staff are never in an audience; partner-local documents reach only their own partner.
+    """
+    role = _role(person)
+    stmt = select(Document)
+    if role is None or role.is_staff:
+        return stmt.where(false())
+    return stmt.where(
+        Document.status == DocumentStatus.PUBLISHED,
+        or_(Document.partner_id.is_(None), Document.partner_id == person.partner_id),
+        audience_includes_person(Document.audience_id, person),
+    )
+
+
+def visible_documents(viewer) -> Select:
+    """Documents ``viewer`` may open, in the library, search, exports and attachments.
+
+    Staff see every document in every state. A trainer sees their partner's own documents in
+    every state, and company documents once published (or archived) when addressed to any of
+    their partner's people. An agent sees published documents addressed to them.
+    """
+    role = _role(viewer)
+    stmt = select(Document)
+    if role is None:
+        return stmt.where(false())
+    if role.is_staff:
+        return stmt
+    if role is Role.TRAINER:
+        return stmt.where(
+            or_(
+                Document.partner_id == viewer.partner_id,
+                and_(
+                    Document.partner_id.is_(None),
+                    Document.status != DocumentStatus.DRAFT,
+                    audience_reaches_partner(Document.audience_id, viewer.partner_id),
+                ),
+            )
+        )
+    return documents_addressed_to(viewer)
 
 
 def get_visible_or_404(stmt: Select, model, object_id: int):

@@ -31,6 +31,16 @@ class Actions:
     TEAM_CREATED = "teams.created"
     TEAM_UPDATED = "teams.updated"
     TEAM_DELETED = "teams.deleted"
+    DOCUMENT_CREATED = "documents.created"
+    DOCUMENT_UPDATED = "documents.updated"
+    DOCUMENT_PUBLISHED = "documents.published"
+    DOCUMENT_ARCHIVED = "documents.archived"
+    DOCUMENT_RESTORED = "documents.restored"
+    DOCUMENT_REVIEWED = "documents.reviewed"
+    DOCUMENT_ACKNOWLEDGED = "documents.acknowledged"
+    ATTACHMENT_ADDED = "documents.attachment_added"
+    ATTACHMENT_REMOVED = "documents.attachment_removed"
+    CONTENT_SYNCED = "documents.content_synced"
 
     @classmethod
     def all(cls) -> list[str]:
