@@ -48,7 +48,7 @@ def navigation():
     """(label, endpoint) pairs the signed-in user may use, in order."""
     if not current_user.is_authenticated:
         return []
-    items = [("Home", "home.home")]
+    items = [("Home", "home.home"), ("Library", "library.index")]
     if can.view_partners:
         items.append(("Partners", "partners.index"))
     if can.manage_teams:
@@ -62,8 +62,22 @@ def navigation():
     return items
 
 
+def todo_count() -> int:
+    """Pending acknowledgements of the signed-in person, for the badge in the navigation."""
+    from portal.acknowledgements.services import pending_count
+
+    if not current_user.is_authenticated or current_user.is_staff:
+        return 0
+    return pending_count(current_user)
+
+
 def init_app(app):
     app.jinja_env.filters.update(localtime=localtime, localdate=localdate, role_label=role_label)
     app.jinja_env.globals.update(
-        can=can, navigation=navigation, page_url=page_url, LANGUAGES=LANGUAGES, Role=Role
+        can=can,
+        navigation=navigation,
+        page_url=page_url,
+        todo_count=todo_count,
+        LANGUAGES=LANGUAGES,
+        Role=Role,
     )
