@@ -325,6 +325,18 @@ def test_team_with_members_is_not_deleted(app, client, own, make_team, make_user
     assert load(app, Team, id=team.id) is not None
 
 
+def test_team_named_by_an_audience_is_not_deleted(app, client, own, make_team, make_document):
+    """A team a document is addressed to cannot be deleted: its audience would become everyone."""
+    partner, trainer = own
+    team = make_team(partner=partner, name="Audience Team")
+    make_document("Team notes", author=trainer, audience={"team_ids": [team.id]})
+    login(client, trainer)
+    url = f"/teams/{team.id}/delete"
+    response = post(client, url, token_from=f"/teams/{team.id}/edit", follow_redirects=True)
+    assert "is the audience of 1 document(s)" in text(response)
+    assert load(app, Team, id=team.id) is not None
+
+
 def test_admin_creates_a_team_for_any_partner(app, client, admin, make_partner):
     """An administrator can create a team for any active partner."""
     partner = make_partner()

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from portal.access.permissions import MANAGE_PARTNERS, can_manage_team
 from portal.access.visibility import visible_partners
+from portal.audiences.models import AudienceTeam
 from portal.audit.services import Actions, record
 from portal.core.errors import InvalidInput
 from portal.core.locale import LANGUAGES, is_language, is_timezone
@@ -212,6 +213,15 @@ def delete_team(actor, team: Team) -> None:
     if members:
         raise InvalidInput(
             f"{team.name} still has {members} member(s). Move them to another team first."
+        )
+    # Deleting a team an audience names would silently widen that audience to everyone.
+    addressed = db.session.scalar(
+        select(func.count()).select_from(AudienceTeam).where(AudienceTeam.team_id == team.id)
+    )
+    if addressed:
+        raise InvalidInput(
+            f"{team.name} is the audience of {addressed} document(s) or announcement(s). "
+            "Change their audience first."
         )
     record(
         Actions.TEAM_DELETED,
