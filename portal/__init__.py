@@ -39,7 +39,7 @@ def create_app(config=None, **overrides) -> Flask:
 
 
 def _init_extensions(app):
-    from portal import mail, search
+    from portal import mail, search, storage
     from portal.auth.services import load_user
     from portal.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -56,6 +56,7 @@ def _init_extensions(app):
     login_manager.session_protection = "basic"
     mail.init_app(app)
     search.init_app(app)
+    storage.init_app(app)
 
 
 def _register_features(app):

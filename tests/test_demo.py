@@ -6,15 +6,20 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from portal.acknowledgements.services import ack_status, pending_for
 from portal.audit.models import AuditEvent
+from portal.demo.library import EARLIER_VERSIONS, LOCAL_DOCUMENT
 from portal.demo.services import DEMO_PASSWORD, PARTNERS, sign_in_rows
 from portal.extensions import db
+from portal.library.content_files import content_paths
+from portal.library.models import Acknowledgement, Document, DocumentKind, DocumentVersion
 from portal.partners.models import Partner, Team
 from portal.people.models import User
 from tests.helpers import login
 
 ROW_RE = re.compile(r"^\s+(\S.*?)\s{2,}(\S+@\S+)\s{2,}(\S+)$", re.MULTILINE)
 README = Path(__file__).resolve().parent.parent / "README.md"
+CONTENT_FILES = len(content_paths(README.parent / "content"))
 
 
 def _load(runner):
@@ -32,7 +37,15 @@ def _counts(app):
     with app.app_context():
         return {
             model.__name__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (Partner, Team, User, AuditEvent)
+            for model in (
+                Partner,
+                Team,
+                User,
+                Document,
+                DocumentVersion,
+                Acknowledgement,
+                AuditEvent,
+            )
         }
 
 
@@ -93,6 +106,8 @@ def test_demo_load_adds_only_what_is_missing(app, runner, make_partner):
     assert "Partners:   0 created,   3 already present" in result.output
     assert "Teams:      0 created,   8 already present" in result.output
     assert "People:     0 created,  47 already present" in result.output
+    assert f"content/ files: {CONTENT_FILES} unchanged, 0 errors" in result.output
+    assert "0 demo acknowledgements and 0 partner-local document(s) added" in result.output
     assert "nothing changed" in result.output
     assert _sign_ins(result.output) == _sign_ins(first_output)
 
@@ -130,3 +145,73 @@ def test_readme_lists_the_printed_demo_sign_ins():
     section = text.split("## Demo sign-ins", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| ([^|]+?) \| (\S+@\S+) \| (\S+) \|$", section, re.MULTILINE)
     assert rows == sign_in_rows()
+
+
+def _user(email):
+    return db.session.scalars(select(User).where(User.email == email)).one()
+
+
+def _document(slug):
+    return db.session.scalars(select(Document).where(Document.slug == slug)).one()
+
+
+def test_demo_load_fills_the_library_with_history_and_acknowledgements(app, runner):
+    """The demo syncs content/ (owned by the PRM), with history: the refund playbook's material
+    version 2 asks the demo agent again ("changed since version 1") while the escalation
+    playbook's minor version 2 keeps their acknowledgement; the agent has more to acknowledge,
+    the newest hire has acknowledged nothing, and the Atlas trainer has a partner-local
+    document for her Manila Billing team."""
+    output = _load(runner).output
+    new_versions = len(EARLIER_VERSIONS)
+    assert f"content/ files: {CONTENT_FILES} created, {new_versions} new versions, 0 errors" in (
+        output
+    )
+    assert "1 partner-local document(s) added" in output
+    with app.app_context():
+        company = db.session.scalars(select(Document).where(Document.partner_id.is_(None))).all()
+        assert len(company) == CONTENT_FILES >= 12
+        assert {d.kind for d in company} == set(DocumentKind)
+        assert {d.owner_id for d in company} == {_user("prm@lumen.example").id}
+
+        refunds, escalations = _document("refund-requests"), _document("escalation-playbook")
+        levels = {
+            slug: db.session.scalars(
+                select(DocumentVersion.change_level)
+                .where(DocumentVersion.document_id == _document(slug).id)
+                .order_by(DocumentVersion.number)
+            ).all()
+            for slug in ("refund-requests", "escalation-playbook")
+        }
+        assert levels == {
+            "refund-requests": ["material", "material"],
+            "escalation-playbook": ["material", "minor"],
+        }
+        assert (refunds.ack_from_number, escalations.ack_from_number) == (2, 1)
+
+        agent = _user("jose.reyes@atlas.example")
+        refund_status = ack_status(agent, refunds)
+        assert refund_status.needs_ack and refund_status.since_number == 1
+        escalation_status = ack_status(agent, escalations)
+        assert escalation_status.current.version_number == 1
+        assert not escalation_status.needs_ack
+        pending = {d.slug for d in db.session.scalars(pending_for(agent))}
+        assert {"refund-requests", "data-privacy-policy", LOCAL_DOCUMENT["slug"]} <= pending
+
+        newest = _user("jerome.castillo@atlas.example")
+        assert not db.session.scalars(
+            select(Acknowledgement).where(Acknowledgement.user_id == newest.id)
+        ).first()
+        assert len(db.session.scalars(pending_for(newest)).all()) >= 5
+
+        local = _document(LOCAL_DOCUMENT["slug"])
+        atlas = db.session.scalars(select(Partner).where(Partner.slug == "atlas")).one()
+        assert (local.partner_id, local.owner_id, local.status) == (
+            atlas.id,
+            _user("trainer@atlas.example").id,
+            "published",
+        )
+        assert local.audience.team_ids == [agent.team_id]
+
+    client = app.test_client()
+    login(client, "jose.reyes@atlas.example", DEMO_PASSWORD)
+    assert "Changed since you acknowledged version 1" in client.get("/").get_data(as_text=True)

@@ -13,14 +13,14 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 
 def test_agent_home_shows_the_to_do_list_and_onboarding_day(client, make_user, make_team):
-    """A new agent sees 'What I must do' and which day of 90 they are on."""
+    """A new agent sees their 'To do' and which day of 90 they are on."""
     team = make_team(name="Manila Billing")
     agent = make_user(
         role="agent", team=team, name="Nia New", hire_date=date.today() - timedelta(days=9)
     )
     login(client, agent)
     page = client.get("/").get_data(as_text=True)
-    assert "What I must do" in page
+    assert ">To do</h2>" in page
     assert "Day 10 of 90" in page
     assert "Manila Billing" in page
     assert "People" not in page.split("</nav>")[0]  # agents have no people directory

@@ -6,7 +6,7 @@ version or later (``Document.ack_from_number``): a minor version keeps it valid,
 one asks again. Records are written once; a double click or a second tab writes nothing more.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import has_request_context, request
 from sqlalchemy import exists, func, select
@@ -34,6 +34,9 @@ class AckStatus:
     required: bool  # the document asks this person to acknowledge it
     latest: Acknowledgement | None  # their most recent acknowledgement of any version
     current: Acknowledgement | None  # that one, if it still counts
+    # When a material change asks them again: the versions published since the one they
+    # acknowledged, newest first (what changed).
+    changes: list[DocumentVersion] = field(default_factory=list)
 
     @property
     def needs_ack(self) -> bool:
@@ -61,7 +64,11 @@ def is_required_of(person, document: Document) -> bool:
 
 
 def ack_status(person, document: Document) -> AckStatus:
-    """``person``'s standing with ``document`` (two queries)."""
+    """``person``'s standing with ``document``.
+
+    Two queries, and a third listing the versions published since their acknowledgement
+    when a material change asks them to acknowledge again.
+    """
     latest = db.session.scalars(
         select(Acknowledgement)
         .where(Acknowledgement.user_id == person.id, Acknowledgement.document_id == document.id)
@@ -75,7 +82,18 @@ def ack_status(person, document: Document) -> AckStatus:
         and latest.version_number >= document.ack_from_number
         else None
     )
-    return AckStatus(required=is_required_of(person, document), latest=latest, current=current)
+    status = AckStatus(required=is_required_of(person, document), latest=latest, current=current)
+    if status.since_number is not None:
+        status.changes = db.session.scalars(
+            select(DocumentVersion)
+            .where(
+                DocumentVersion.document_id == document.id,
+                DocumentVersion.number > status.since_number,
+                DocumentVersion.published_at.is_not(None),
+            )
+            .order_by(DocumentVersion.number.desc())
+        ).all()
+    return status
 
 
 def pending_for(person):
@@ -103,12 +121,17 @@ def acknowledge(person, document: Document, version_id: int, *, typed_name: str 
     """Record that ``person`` read and understood ``document`` at version ``version_id``.
 
     Returns ``(acknowledgement, created)``; a repeat (double click, second tab) returns the
-    existing record with ``created`` False. Raises InvalidInput, writing nothing, when the
-    version is not the current one, the document does not ask this person, or the typed
-    name does not match.
+    existing record with ``created`` False, and so does acknowledging again while an earlier
+    acknowledgement still counts (a minor version came after it). Raises InvalidInput,
+    writing nothing, when the version is missing or not the current one, the document does
+    not ask this person, or the typed name does not match.
     """
+    if document.status == DocumentStatus.ARCHIVED:
+        raise InvalidInput("This document is archived: it no longer asks for acknowledgements.")
     if not is_required_of(person, document):
         raise InvalidInput("This document does not ask you for an acknowledgement.")
+    if version_id is None:
+        raise InvalidInput("The form did not say which version you read. Reload the page.")
     if version_id != document.current_version_id:
         raise InvalidInput(
             "A newer version of this document was published since you opened it. "
@@ -121,6 +144,18 @@ def acknowledge(person, document: Document, version_id: int, *, typed_name: str 
                 {"typed_name": f"Type your full name exactly as on your profile: {person.name}."}
             )
         method = AckMethod.ATTESTATION
+    still_current = db.session.scalars(
+        select(Acknowledgement)
+        .where(
+            Acknowledgement.user_id == person.id,
+            Acknowledgement.document_id == document.id,
+            Acknowledgement.version_number >= document.ack_from_number,
+        )
+        .order_by(Acknowledgement.version_number.desc())
+        .limit(1)
+    ).first()
+    if still_current is not None:
+        return still_current, False
     number = db.session.scalar(
         select(DocumentVersion.number).where(DocumentVersion.id == version_id)
     )
@@ -139,7 +174,9 @@ def acknowledge(person, document: Document, version_id: int, *, typed_name: str 
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(Acknowledgement).values(**values)
     stmt = stmt.on_conflict_do_nothing(index_elements=["user_id", "version_id"])
-    created = db.session.execute(stmt).rowcount == 1
+    # RETURNING gives no row when the record already existed; rowcount is not reliable
+    # for ORM-enabled inserts across drivers (psycopg reports -1).
+    created = db.session.execute(stmt.returning(Acknowledgement.id)).first() is not None
     ack = db.session.scalars(
         select(Acknowledgement).where(
             Acknowledgement.user_id == person.id, Acknowledgement.version_id == version_id

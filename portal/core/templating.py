@@ -49,6 +49,8 @@ def navigation():
     if not current_user.is_authenticated:
         return []
     items = [("Home", "home.home"), ("Library", "library.index")]
+    if can.author_documents:
+        items.append(("Reviews", "library.reviews"))
     if can.view_partners:
         items.append(("Partners", "partners.index"))
     if can.manage_teams:

@@ -5,7 +5,9 @@ from flask.cli import AppGroup
 
 from portal.core.errors import InvalidInput
 from portal.demo import services
+from portal.demo.library import load_library
 from portal.extensions import db
+from portal.library.cli import tally
 from portal.partners.cli import fail
 
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
@@ -13,12 +15,15 @@ demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 
 @demo_cli.command("load")
 def load():
-    """Load the demo partners, teams and people; safe to run again (it adds only what is missing).
+    """Load the demo partners, teams, people and library; safe to run again (it adds only what
+    is missing).
 
-    Prints the demo sign-ins every time.
+    The library comes from the content/ folder (as `content sync` loads it), with some history
+    and acknowledgements added. Prints the demo sign-ins every time.
     """
     try:
         result = services.load_demo()
+        library = load_library()
     except InvalidInput as error:
         db.session.rollback()
         fail(error)
@@ -26,13 +31,26 @@ def load():
 
     width = max(len(kind) for kind in ("partners", "teams", "people"))
     for kind in ("partners", "teams", "people"):
-        tally = getattr(result, kind)
+        count = getattr(result, kind)
         label = f"{kind.capitalize()}:".ljust(width + 1)
-        click.echo(f"{label} {tally.created:3d} created, {tally.present:3d} already present")
-    if not result.created_anything:
+        click.echo(f"{label} {count.created:3d} created, {count.present:3d} already present")
+    _print_library(library)
+    if not result.created_anything and not library.created_anything:
         click.echo("The demo data was already loaded; nothing changed.")
     click.echo()
     _print_sign_ins(result.sign_ins)
+    if library.errors:
+        raise SystemExit(1)
+
+
+def _print_library(library):
+    click.echo(f"Library:   content/ files: {tally(library.sync_results)}")
+    click.echo(
+        f"           {library.acknowledgements} demo acknowledgements and "
+        f"{library.local_documents} partner-local document(s) added"
+    )
+    for failed in library.errors:
+        click.echo(f"Error: content/{failed.file}: {failed.message}", err=True)
 
 
 def _print_sign_ins(rows):

@@ -20,6 +20,8 @@ def home():
         "today": today,
         "onboarding_day": services.onboarding_day(current_user.hire_date, today),
     }
+    if not current_user.is_staff:
+        context["todo"] = services.todo(current_user)
     if role is Role.AGENT:
         return render_template("home/agent.html", **context)
     context["new_hires"] = services.new_hires(current_user, today=today)

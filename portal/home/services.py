@@ -1,21 +1,30 @@
 """What each role's home page shows."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from portal.access.roles import Role
-from portal.access.visibility import visible_partners, visible_people, visible_teams
+from portal.access.visibility import (
+    documents_addressed_to,
+    visible_partners,
+    visible_people,
+    visible_teams,
+)
+from portal.acknowledgements.services import pending_for
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+from portal.library.models import Acknowledgement, Document, DocumentVersion
 from portal.partners.models import Partner, Team
 from portal.partners.services import team_member_counts
 from portal.people.models import User
 from portal.people.services import people_counts_by_partner
 
 ONBOARDING_DAYS = 90
+TODO_LIMIT = 25
+RECENT_LIMIT = 10
 
 
 def onboarding_day(hire_date: date | None, today: date | None = None) -> int | None:
@@ -89,3 +98,71 @@ def recent_events(limit=8) -> list[AuditEvent]:
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .limit(limit)
     ).all()
+
+
+@dataclass
+class PendingItem:
+    """A document the person must acknowledge."""
+
+    document: Document
+    changed_at: datetime  # when the material version that asks them was published
+    summary: str  # that version's change summary
+    since_number: int | None  # the older version they acknowledged, if any
+
+
+@dataclass
+class RecentItem:
+    """A recently changed document addressed to the person, already acknowledged or not asked."""
+
+    document: Document
+    number: int
+    summary: str
+
+
+@dataclass
+class Todo:
+    pending: list[PendingItem]
+    pending_total: int  # may exceed len(pending): the list stops at TODO_LIMIT
+    recent: list[RecentItem]
+
+
+def todo(person) -> Todo:
+    """What ``person`` must do first, then what changed lately (a fixed number of queries).
+
+    Pending acknowledgements come newest material change first; recently changed documents
+    addressed to them follow, leaving out those already pending.
+    """
+    material = aliased(DocumentVersion)
+    since = (
+        select(func.max(Acknowledgement.version_number))
+        .where(Acknowledgement.user_id == person.id, Acknowledgement.document_id == Document.id)
+        .correlate(Document)
+        .scalar_subquery()
+    )
+    pending_rows = db.session.execute(
+        pending_for(person)
+        .join(
+            material,
+            and_(material.document_id == Document.id, material.number == Document.ack_from_number),
+        )
+        .add_columns(material.published_at, material.summary, since, func.count().over())
+        .order_by(material.published_at.desc(), Document.id.desc())
+        .limit(TODO_LIMIT)
+    ).all()
+    pending = [PendingItem(*row[:4]) for row in pending_rows]
+
+    current = aliased(DocumentVersion)
+    pending_ids = pending_for(person).with_only_columns(Document.id)
+    recent_rows = db.session.execute(
+        documents_addressed_to(person)
+        .where(Document.id.not_in(pending_ids))
+        .join(current, current.id == Document.current_version_id)
+        .add_columns(current.number, current.summary)
+        .order_by(Document.changed_at.desc(), Document.id.desc())
+        .limit(RECENT_LIMIT)
+    ).all()
+    return Todo(
+        pending=pending,
+        pending_total=pending_rows[0][-1] if pending_rows else 0,
+        recent=[RecentItem(*row) for row in recent_rows],
+    )

@@ -12,6 +12,7 @@ from html import escape
 
 import markdown
 import nh3
+from markdown.extensions.toc import slugify_unicode
 
 ATTACHMENT_SCHEME = "attachment:"
 
@@ -40,12 +41,22 @@ class Rendered:
     toc_html: str  # empty when the document has fewer than two headings
 
 
+def _heading_id(value: str, separator: str) -> str:
+    # Prefixed so a heading such as "Main" cannot take an id the page itself uses.
+    return "sec-" + (slugify_unicode(value, separator) or "part")
+
+
 def _markdown() -> markdown.Markdown:
     return markdown.Markdown(
         extensions=["tables", "fenced_code", "sane_lists", "toc"],
         extension_configs={
             "tables": {"use_align_attribute": True},
-            "toc": {"toc_depth": "2-4", "anchorlink": False, "permalink": False},
+            "toc": {
+                "toc_depth": "2-4",
+                "anchorlink": False,
+                "permalink": False,
+                "slugify": _heading_id,
+            },
         },
         output_format="html",
     )

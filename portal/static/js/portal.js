@@ -10,4 +10,12 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-autosubmit] select").forEach((el) => {
     el.addEventListener("change", () => el.form.requestSubmit());
   });
+  // Forms sent once: a double click does not post twice (the server also writes one record).
+  document.querySelectorAll("form[data-submit-once]").forEach((form) => {
+    form.addEventListener("submit", () => {
+      form.querySelectorAll("button[type=submit]").forEach((b) => {
+        b.disabled = true;
+      });
+    });
+  });
 });
