@@ -276,11 +276,24 @@ LIST_PAGES = (
     "/partners/new",
     "/teams/new",
     "/people/new",
+    "/library/",
+    "/library/new",
+    "/library/reviews",
+    "/search?q=refund",
 )
 OK, NO = 200, 403
+EVERYONE = {"/library/": OK, "/search?q=refund": OK}
+AUTHORS = {"/library/new": OK, "/library/reviews": OK}
 EXPECTED = {
-    "agent": dict.fromkeys(LIST_PAGES, NO),
+    "agent": {
+        **dict.fromkeys(LIST_PAGES, NO),
+        **EVERYONE,
+        "/library/new": NO,
+        "/library/reviews": NO,
+    },
     "trainer": {
+        **EVERYONE,
+        **AUTHORS,
         "/partners/": NO,
         "/teams/": OK,
         "/people/": OK,
@@ -379,3 +392,19 @@ def test_trainer_home_counts_only_their_partner(client, world, make_user):
     assert _stat(page, "invitations not yet accepted") == 1
     assert _stat(page, "deactivated") == 0
     assert world.b.team.name not in page
+
+
+@pytest.mark.parametrize("who", ["trainer", "agent"])
+def test_library_and_search_show_only_ones_own_partners_documents(app, client, world, who):
+    """Another partner's local documents never appear in the library list or in search results."""
+    _document(app, world.a)
+    _document(app, world.b)
+    login(client, getattr(world.a, who))
+    pages = {
+        url: re.sub(r"<[^>]+>", "", _names_on(client, url))  # search marks words in titles
+        for url in ("/library/", "/search?q=floor+rules", "/")
+    }
+    for url, page in pages.items():
+        assert "Bravo BPO floor rules" not in page, url
+    assert "Alpha BPO floor rules" in pages["/library/"]
+    assert "Alpha BPO floor rules" in pages["/search?q=floor+rules"]
