@@ -13,6 +13,7 @@ import itertools
 import os
 from datetime import date
 
+import jinja2
 import pytest
 from sqlalchemy import text
 
@@ -29,6 +30,23 @@ _counter = itertools.count(1)
 
 def _unique(prefix):
     return f"{prefix}{next(_counter)}"
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per test session, not once per test's app (keyed by source)."""
+
+    def __init__(self):
+        self.code = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code and bucket.checksum == self.code[bucket.key][0]:
+            bucket.bytecode_from_string(self.code[bucket.key][1])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = (bucket.checksum, bucket.bytecode_to_string())
+
+
+_COMPILED_TEMPLATES = _CompiledTemplates()
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +67,7 @@ def app(database_url, tmp_path):
         SEARCH_INDEX_PATH=str(tmp_path / "search-index"),
         STORAGE_PATH=str(tmp_path / "attachments"),
     )
+    app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     with app.app_context():
         db.create_all()
     yield app

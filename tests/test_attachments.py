@@ -421,3 +421,19 @@ def test_the_file_list_costs_the_same_queries_for_few_or_many_files(app, client,
         page = client.get(f"/library/{world.doc.id}").get_data(as_text=True)
     assert "more-5.pdf" in page
     assert many() == few()
+
+
+def test_two_uploads_of_one_name_at_once_get_a_message(app, client, world, storage, monkeypatch):
+    """When another upload of the same name wins the race, the loser gets a message, not a 500."""
+    from portal.attachments import services as attachment_services
+
+    attach(app, world.trainer, world.doc, "guide.pdf", samples.pdf())
+    # The name check ran before the other upload's row existed: only the database notices.
+    monkeypatch.setattr(attachment_services, "_check_room", lambda document, filename: None)
+    sign_in(client, world.trainer)
+    response = upload(client, world.doc, "guide.pdf", samples.pdf())
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "was attached to this document a moment ago" in page
+    assert count_rows(app) == 1
+    assert len(storage.stored()) == 1

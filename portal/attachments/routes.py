@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.access.permissions import can_edit_document
 from portal.access.visibility import get_visible_or_404, visible_documents
@@ -54,11 +55,20 @@ def upload(document_id):
     file = form.file.data
     try:
         attachment = services.add_attachment(current_user, document, file.filename, file.stream)
+        db.session.commit()
     except InvalidInput as error:
         db.session.rollback()
         flash(f"{error} Nothing was uploaded.", "danger")
+    except IntegrityError:
+        # Someone attached a file of the same name a moment ago; the stored copy is removed
+        # by the rollback hook.
+        db.session.rollback()
+        flash(
+            f"A file named “{file.filename}” was attached to this document a moment ago. "
+            "Nothing was uploaded; rename your file or remove the other one first.",
+            "danger",
+        )
     else:
-        db.session.commit()
         flash(f"Attached “{attachment.filename}”.", "success")
     return _back_to(document)
 
