@@ -337,3 +337,15 @@ def test_agents_get_404_for_drafts_and_documents_not_for_them(
     for path in ("edit", "settings", "history", "versions/1"):
         assert client.get(f"/library/{docs['draft'][0].id}/{path}").status_code == 404
     assert client.get("/library/new").status_code == 403
+
+
+def test_agent_lists_only_what_they_must_acknowledge(app, client, make_user, make_document):
+    """'Only what I must acknowledge' lists the pending documents, paginated like the library."""
+    agent = make_user(role="agent")
+    make_document("Must read policy", requires_ack=True)
+    make_document("Optional reading")
+    login(client, agent)
+    page = client.get("/library/?todo=1").get_data(as_text=True)
+    assert "Must read policy" in page
+    assert "Optional reading" not in page
+    assert "Optional reading" in client.get("/library/").get_data(as_text=True)

@@ -40,6 +40,7 @@ class LibraryFilters:
     tag: str = ""
     status: str = ""
     due: bool = False
+    todo: bool = False  # only what the viewer must still acknowledge
 
     @classmethod
     def from_args(cls, args, *, author: bool) -> "LibraryFilters":
@@ -50,6 +51,7 @@ class LibraryFilters:
             tag=(args.get("tag") or "").strip().lower()[:40],
             status=status if author and status in STATUS_FILTERS else "",
             due=author and args.get("due") == "1",
+            todo=args.get("todo") == "1",
         )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.access.permissions import AUTHOR_DOCUMENTS, can_edit_document
 from portal.access.visibility import get_visible_or_404, visible_documents
-from portal.acknowledgements.services import ack_status
+from portal.acknowledgements.services import ack_status, pending_for
 from portal.attachments.services import list_attachments
 from portal.audiences.services import describe
 from portal.extensions import db
@@ -49,7 +49,11 @@ def index():
     author = AUTHOR_DOCUMENTS(current_user)
     filters = browsing.LibraryFilters.from_args(request.args, author=author)
     visible = visible_documents(current_user)
-    page = db.paginate(browsing.filter_documents(visible, filters), per_page=25, error_out=False)
+    listed = visible
+    if filters.todo:
+        pending_ids = pending_for(current_user).with_only_columns(Document.id)
+        listed = visible.where(Document.id.in_(pending_ids))
+    page = db.paginate(browsing.filter_documents(listed, filters), per_page=25, error_out=False)
     drafts = set()
     if author and page.items:
         ids = [d.id for d in page.items]
