@@ -228,26 +228,26 @@ def main() -> None:
             f"FTS5 {fts_build:.2f} s, {_size(workdir / 'fts.db'):.1f} MB"
         )
 
-        # 1. The engines alone: the ten best documents for each query.
-        with backend._open().searcher() as searcher:  # one searcher reused for every query
+        # 1. The engines alone: the ten best documents for each query (Whoosh: the portal's
+        # evaluation, portal/search/whoosh_engine.py, on one searcher reused for every query).
+        searcher = backend._searcher()
+        norms = backend._norms(searcher)
 
-            def whoosh_top(text):
-                parsed, _ = parse_query(text)
-                if parsed is None:
-                    return []
-                results = searcher.search(parsed, limit=10, optimize=False)
-                return [docnum for _, docnum in results.top_n]
+        def whoosh_top(text):
+            parsed, _ = parse_query(text)
+            if parsed is None:
+                return []
+            engine = backend._evaluator(searcher)  # reads each term's postings once per query
+            return [docnum for _, docnum in engine.top(parsed, engine.docs(parsed), 0, 10, norms)]
 
-            def fts_top(text):
-                return db.execute(
-                    "SELECT rowid FROM docs WHERE docs MATCH ? "
-                    "ORDER BY bm25(docs, 3.0, 1.0, 1.0) LIMIT 10",
-                    (_fts_query(text),),
-                ).fetchall()
+        def fts_top(text):
+            return db.execute(
+                "SELECT rowid FROM docs WHERE docs MATCH ? "
+                "ORDER BY bm25(docs, 3.0, 1.0, 1.0) LIMIT 10",
+                (_fts_query(text),),
+            ).fetchall()
 
-            _report(
-                "Top 10 by relevance", queries, _time(whoosh_top, queries), _time(fts_top, queries)
-            )
+        _report("Top 10 by relevance", queries, _time(whoosh_top, queries), _time(fts_top, queries))
 
         # 2. What /search computes: the page of hits with highlights, the total and the kind
         # and tag facet counts, inside an agent's audience filter (Whoosh: the portal's code).

@@ -8,6 +8,7 @@ committed state.
 
 import logging
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -15,8 +16,9 @@ from collections.abc import Callable, Iterable
 from math import ceil
 
 from markupsafe import Markup, escape
-from whoosh import highlight, index
+from whoosh import index
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import _DEF_INDEX_NAME as INDEX_NAME
 from whoosh.index import TOC, LockError
@@ -32,43 +34,24 @@ from portal.search.base import (
     SearchViewer,
     Sees,
 )
+from portal.search.whoosh_engine import Evaluator, field_norms, positive_terms, stemmed
 from portal.search.whoosh_schema import SCHEMA, audience_filter, document_fields, parse_query
 from portal.search.whoosh_spelling import suggest
 
 log = logging.getLogger("portal.search")
 
 SNIPPET_CHARS = 240
+FRAGMENT_CHARS = 160
+FRAGMENT_LEAD = 60
+FRAGMENTS = 2
 MAX_TAG_FACETS = 12
 REBUILD_BATCH = 100
-
-
-class MarkFormatter(highlight.Formatter):
-    """Matched words in a bare <mark>; every other character HTML-escaped."""
-
-    between = " … "
-
-    def _text(self, text):
-        return str(escape(text))
-
-    def format_token(self, text, token, replace=False):
-        return f"<mark>{self._text(highlight.get_text(text, token, replace))}</mark>"
-
-    def format(self, fragments, replace=False):
-        formatted = super().format(fragments, replace)
-        if fragments and fragments[0].startchar > 0:
-            formatted = "… " + formatted
-        if fragments and fragments[-1].endchar < len(fragments[-1].text):
-            formatted += " …"
-        return formatted
-
-
-# Pinpoint fragments use the character offsets stored in the index instead of analysing
-# each document's text again (about ten times faster; see bench/search.py).
-SNIPPETS = highlight.Highlighter(
-    fragmenter=highlight.PinpointFragmenter(maxchars=160, surround=60, autotrim=True),
-    formatter=MarkFormatter(),
-)
-TITLES = highlight.Highlighter(fragmenter=highlight.WholeFragmenter(), formatter=MarkFormatter())
+# Postings in blocks of up to 1,024 documents, not compressed: a search reads whole posting
+# lists, and unpickling fewer, larger blocks without zlib is cheaper (bench/README.md).
+CODEC = W3Codec(blocklimit=1024, compression=0)
+# Memory for a rebuild's postings before Whoosh sorts them through temporary files: with
+# Whoosh's 128 MB a 2,000-document library spills several times (bench/README.md).
+REBUILD_MEMORY_MB = 256
 
 
 class WhooshBackend(SearchBackend):
@@ -112,10 +95,10 @@ class WhooshBackend(SearchBackend):
         finally:
             creating.release()
 
-    def _writer(self, ix: index.Index):
+    def _writer(self, ix: index.Index, **options):
         for attempt in range(1, self.attempts + 1):
             try:
-                return ix.writer(timeout=self.writer_timeout, delay=0.05)
+                return ix.writer(timeout=self.writer_timeout, delay=0.05, codec=CODEC, **options)
             except LockError:
                 if attempt == self.attempts:
                     raise
@@ -146,7 +129,7 @@ class WhooshBackend(SearchBackend):
     ) -> int:
         # One writer for the whole run; CLEAR drops the old segments only at commit, so
         # searches keep working on the old index meanwhile.
-        writer = self._writer(self._open())
+        writer = self._writer(self._open(), limitmb=REBUILD_MEMORY_MB)
         count = batch = 0
         try:
             for document in documents:
@@ -216,6 +199,20 @@ class WhooshBackend(SearchBackend):
         ranked = sorted((pair for pair in counts if pair[1]), key=lambda p: (-p[1], p[0]))
         return ranked[:limit] if limit else ranked
 
+    def _evaluator(self, searcher) -> Evaluator:
+        def live():
+            return frozenset(searcher.reader().all_doc_ids())
+
+        return Evaluator(searcher, self._cache.get(searcher, ("live",), live))
+
+    def _norms(self, searcher):
+        def norms(fieldname):
+            return self._cache.get(
+                searcher, ("norms", fieldname), lambda: field_norms(searcher, fieldname)
+            )
+
+        return norms
+
     def search(self, query: SearchQuery, viewer) -> SearchPage:
         viewer = SearchViewer.of(viewer)
         page = SearchPage(page=query.page, per_page=query.per_page)
@@ -227,19 +224,22 @@ class WhooshBackend(SearchBackend):
         searcher = self._searcher()
         allowed = self._allowed(searcher, viewer, query)
         if allowed is not None and not allowed:
-            return page  # Whoosh reads an empty filter set as "no filter"
-        # Collect every match (limit=None) in one pass: the total and the facets need
-        # them all anyway. (With a limit, Whoosh 2.7 may skip blocks and then counts
-        # len(results) without the filter.) terms=True is for pinpoint snippets.
-        results = searcher.search(parsed, limit=None, filter=allowed, terms=True)
-        matched = set(results.docs())  # every match within the filter
+            return page
+        # Every match within the filter as a set (the total and facets need them all), then
+        # only those documents scored to find this page's hits.
+        engine = self._evaluator(searcher)
+        matched = engine.docs(parsed)
+        if allowed is not None:
+            matched &= allowed
         page.total = len(matched)
         if not page.total:
             page.suggestion = suggest(searcher, query.text, allowed)
             return page
         page.page = max(1, min(query.page, ceil(page.total / query.per_page)))
         start = (page.page - 1) * query.per_page
-        page.hits = [_hit(hit) for hit in results[start : start + query.per_page]]
+        ranked = engine.top(parsed, matched, start, query.per_page, self._norms(searcher))
+        words = {text for name, text in positive_terms(parsed) if name in ("title", "body")}
+        page.hits = [_hit(searcher.stored_fields(n), score, words) for score, n in ranked]
         page.facets = {
             "kind": self._facet(searcher, "kind", matched),
             "tag": self._facet(searcher, "tags", matched, MAX_TAG_FACETS),
@@ -286,14 +286,12 @@ class _PerGeneration:
         return value
 
 
-def _hit(hit) -> Hit:
-    fields = hit.fields()
+def _hit(fields: dict, score: float, words: set[str]) -> Hit:
     title = fields.get("title", "")
-    snippet = SNIPPETS.highlight_hit(hit, "body", top=2)
-    if not snippet:
-        body = fields.get("body", "")
-        snippet = escape(body[:SNIPPET_CHARS]) + ("…" if len(body) > SNIPPET_CHARS else "")
-    title_html = TITLES.highlight_hit(hit, "title", top=1) or escape(title)
+    body = fields.get("body", "")
+    snippet_html = snippet(body, words) or (
+        escape(body[:SNIPPET_CHARS]) + ("…" if len(body) > SNIPPET_CHARS else "")
+    )
     tags = tuple(t for t in (fields.get("tags") or "").split(",") if t)
     return Hit(
         document_id=int(fields["id"]),
@@ -301,7 +299,76 @@ def _hit(hit) -> Hit:
         kind=fields.get("kind", ""),
         status=fields.get("status", ""),
         tags=tags,
-        title_html=Markup(title_html),
-        snippet_html=Markup(snippet),
-        score=hit.score or 0.0,
+        title_html=Markup(highlighted(title, words)),
+        snippet_html=Markup(snippet_html),
+        score=score,
     )
+
+
+# Snippets come from the stored text of the ten hits shown: a regular expression finds words
+# starting like a searched word's stem (C code), and only those are stemmed to confirm. That
+# is cheaper than storing every word's character offsets in the index (which tripled the
+# index build time) or analysing each document again.
+
+
+def _word_pattern(words: set[str]) -> re.Pattern | None:
+    # Porter stems are prefixes of their words, but for a final "e" or "i" ("filing" ->
+    # "file", "policies" -> "polici").
+    prefixes = sorted({w.rstrip("ei") or w for w in words}, key=len, reverse=True)
+    if not prefixes:
+        return None
+    alternatives = "|".join(re.escape(p) for p in prefixes)
+    return re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE)
+
+
+def _matches(text: str, words: set[str]):
+    pattern = _word_pattern(words)
+    if pattern is None:
+        return
+    for match in pattern.finditer(text):
+        if stemmed(match.group().lower()) in words:
+            yield match.start(), match.end()
+
+
+def _marked(text: str, start: int, end: int, spans) -> str:
+    out, position = [], start
+    for first, last in spans:
+        out.append(str(escape(text[position:first])))
+        out.append(f"<mark>{escape(text[first:last])}</mark>")
+        position = last
+    out.append(str(escape(text[position:end])))
+    return "".join(out)
+
+
+def highlighted(text: str, words: set[str]) -> str:
+    """``text`` HTML-escaped, with the searched words in <mark>."""
+    return _marked(text, 0, len(text), list(_matches(text, words)))
+
+
+def snippet(text: str, words: set[str]) -> str:
+    """Up to two fragments of ``text`` around searched words, HTML-escaped, the words in
+    <mark>; empty when no searched word occurs in ``text``."""
+    fragments, current = [], None
+    for first, last in _matches(text, words):
+        if current and last <= current[1]:
+            current[2].append((first, last))
+            continue
+        if len(fragments) == FRAGMENTS:
+            break
+        start = max(0, first - FRAGMENT_LEAD)
+        if start and (space := text.find(" ", start, first)) != -1:
+            start = space + 1
+        end = min(len(text), start + FRAGMENT_CHARS)
+        if end < len(text) and (space := text.rfind(" ", last, end)) != -1:
+            end = space
+        end = max(end, last)
+        if fragments and start < fragments[-1][1]:
+            start = fragments[-1][1]
+        current = [start, end, [(first, last)]]
+        fragments.append(current)
+    if not fragments:
+        return ""
+    html = " … ".join(_marked(text, start, end, spans) for start, end, spans in fragments)
+    prefix = "… " if fragments[0][0] > 0 else ""
+    suffix = " …" if fragments[-1][1] < len(text) else ""
+    return prefix + html + suffix

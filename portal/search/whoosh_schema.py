@@ -9,14 +9,18 @@ filter is a handful of term look-ups: the same decision as
 """
 
 import re
+from array import array
+from collections import defaultdict
 
-from whoosh import fields, qparser, query
+from whoosh import fields, formats, qparser, query
 from whoosh.analysis import (
     STOP_WORDS,
     CommaSeparatedTokenizer,
     Filter,
     LowercaseFilter,
     StemmingAnalyzer,
+    Token,
+    Tokenizer,
 )
 from whoosh.query.qcore import _NullQuery
 
@@ -48,13 +52,57 @@ class TagField(fields.KEYWORD):
         self.analyzer = CommaSeparatedTokenizer() | LowercaseFilter() | _QueryStopFilter()
 
 
+class ArrayPositions(formats.Positions):
+    """Word positions stored as a plain machine array: written and read by C code, where
+    Whoosh's own format pickles position deltas and adds them up in Python (phrase queries
+    read every candidate document's positions; see bench/README.md)."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        kwargs.update(positions=True, chars=False, boosts=False)
+        seen = defaultdict(list)
+        for token in analyzer(value, **kwargs):
+            seen[token.text].append(token.pos)
+        boost = self.field_boost
+        for word, positions in seen.items():
+            yield word, len(positions), len(positions) * boost, array("I", positions).tobytes()
+
+    def decode_positions(self, valuestring):
+        return array("I", valuestring)
+
+    def decode_frequency(self, valuestring):
+        return len(valuestring) // 4
+
+    def decode_weight(self, valuestring):
+        return self.decode_frequency(valuestring) * self.field_boost
+
+
+class DistinctWords(Tokenizer):
+    """Each distinct lower-case word of the text once: the word list spelling suggestions
+    draw from needs no positions or counts, and this costs a third of a full analysis."""
+
+    def __call__(self, value, positions=False, chars=False, removestops=True, mode="", **kw):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kw)
+        for word in set(_WORD_RE.findall(value.lower())):
+            token.text, token.boost, token.stopped = word, 1.0, False
+            yield token
+
+
+def _text_field(boost: float = 1.0) -> fields.TEXT:
+    field = fields.TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=boost)
+    field.format = ArrayPositions(field_boost=boost)
+    return field
+
+
 def make_schema() -> fields.Schema:
     """The index's fields. Changing them needs ``flask --app wsgi search reindex``."""
-    text = StemmingAnalyzer()
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
-        title=fields.TEXT(stored=True, analyzer=text, field_boost=3.0, spelling=True),
-        body=fields.TEXT(stored=True, analyzer=text, spelling=True, chars=True),
+        title=_text_field(boost=3.0),
+        body=_text_field(),
+        # The title's and text's words as written (not stemmed), for spelling suggestions.
+        # Scorable only so that Whoosh's writer finds a length column for it (without one
+        # it checks the disk for that column at every posting).
+        words=fields.TEXT(analyzer=DistinctWords(), phrase=False),
         tags=TagField(),
         kind=fields.ID(stored=True, sortable=True),
         status=fields.ID(stored=True),
@@ -82,6 +130,7 @@ def document_fields(doc: IndexedDocument) -> dict[str, str]:
         "id": str(doc.id),
         "title": doc.title,
         "body": doc.body,
+        "words": f"{doc.title}\n{doc.body}",
         "tags": ",".join(doc.tags),
         "kind": doc.kind,
         "status": doc.status,

@@ -18,6 +18,7 @@ from portal.search.whoosh_schema import (
 )
 
 SPELLED_FIELDS = ("title", "body")
+WORD_LIST = "words"  # the title's and text's words as written
 CANDIDATES_PER_DISTANCE = 8
 _WORD_RE = re.compile(r"[^\W\d_]{3,}")  # words worth correcting: letters only, 3 or more
 
@@ -32,28 +33,28 @@ def _matching(searcher, fieldname: str, word: str, allowed: set | None) -> int:
 
 
 class VisibleCorrector(Corrector):
-    """Whoosh's word-list correctors for the title and text, keeping only words that occur in
-    documents the viewer may see. One edit beats two; then more visible documents win."""
+    """Whoosh's word-list corrector over the titles' and texts' words, keeping only words
+    that occur in documents the viewer may see. One edit beats two; then more visible
+    documents win."""
 
     def __init__(self, searcher, allowed: set | None):
         self.searcher = searcher
         self.allowed = allowed
-        self.word_lists = {name: searcher.reader().corrector(name) for name in SPELLED_FIELDS}
+        self.words = searcher.reader().corrector(WORD_LIST)
 
     def _suggestions(self, text, maxdist, prefix):
         seen = set()
         for distance in range(1, maxdist + 1):
-            for fieldname, words in self.word_lists.items():
-                candidates = words.suggest(
-                    text, limit=CANDIDATES_PER_DISTANCE, maxdist=distance, prefix=prefix
-                )
-                for word in candidates:
-                    if (fieldname, word) in seen:
-                        continue
-                    seen.add((fieldname, word))
-                    count = _matching(self.searcher, fieldname, word, self.allowed)
-                    if count:
-                        yield (-distance + min(count, 999) / 1000, word)
+            candidates = self.words.suggest(
+                text, limit=CANDIDATES_PER_DISTANCE, maxdist=distance, prefix=prefix
+            )
+            for word in candidates:
+                if word in seen:
+                    continue
+                seen.add(word)
+                count = _matching(self.searcher, WORD_LIST, word, self.allowed)
+                if count:
+                    yield (-distance + min(count, 999) / 1000, word)
 
 
 def _known(searcher, word: str, allowed: set | None) -> bool:
