@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format install install-dev migrate demo clean
+.PHONY: run test lint format install install-dev migrate demo mail clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -34,6 +34,10 @@ demo: migrate
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## Deliver queued mail (console backend in development) every 30 seconds; Ctrl-C to stop
+mail: migrate
+	$(FLASK) mail send-pending --loop 30
 
 ## Run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
 test: install-dev

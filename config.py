@@ -56,6 +56,14 @@ class Config:
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
     SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
     SMTP_SSL = _env_bool("SMTP_SSL", False)
+    SMTP_TIMEOUT = _env_int("SMTP_TIMEOUT", 30)  # seconds to connect and for each reply
+    # The outbox worker (flask --app wsgi mail send-pending): messages per SMTP connection,
+    # tries before a message is marked failed, and the first retry delay (doubling each time).
+    MAIL_BATCH_SIZE = _env_int("MAIL_BATCH_SIZE", 100)
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 6)
+    MAIL_RETRY_SECONDS = _env_int("MAIL_RETRY_SECONDS", 300)
+    # A message claimed by a worker that died is offered again after this long.
+    MAIL_CLAIM_TIMEOUT_SECONDS = _env_int("MAIL_CLAIM_TIMEOUT_SECONDS", 900)
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")  # or redis://host:6379
 
     # Links in mail and in operator commands are built from this address.
@@ -83,6 +91,16 @@ class Config:
     MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024  # the form around the file
 
     PER_PAGE = 25
+
+    # --- Reminders (flask --app wsgi reminders send) ---
+    # Days before an item's due date on which a reminder goes out (0: on the due date).
+    REMINDER_CADENCE = _env("REMINDER_CADENCE", "7,1,0")
+    # While overdue, remind again every this many days (3: three, six, nine... days late).
+    REMINDER_OVERDUE_EVERY_DAYS = _env_int("REMINDER_OVERDUE_EVERY_DAYS", 3)
+    # A document asking for acknowledgement is due this many days after its latest material
+    # version was published, or after the person joined, whichever is later.
+    ACKNOWLEDGE_WITHIN_DAYS = _env_int("ACKNOWLEDGE_WITHIN_DAYS", 14)
+    # --- end of reminders ---
 
 
 class DevelopmentConfig(Config):

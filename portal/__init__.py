@@ -61,6 +61,7 @@ def _init_extensions(app):
 
 def _register_features(app):
     from portal.acknowledgements.routes import bp as acknowledgements_bp
+    from portal.announcements.routes import bp as announcements_bp
     from portal.attachments.routes import bp as attachments_bp
     from portal.audit.routes import bp as audit_bp
     from portal.auth.routes import bp as auth_bp
@@ -70,10 +71,14 @@ def _register_features(app):
     from portal.home.routes import bp as home_bp
     from portal.library.cli import content_cli
     from portal.library.routes import bp as library_bp
+    from portal.mail.cli import mail_cli
+    from portal.mail.routes import bp as mail_bp
+    from portal.notifications.routes import bp as notifications_bp
     from portal.partners.cli import partners_cli
     from portal.partners.routes import bp as partners_bp
     from portal.people.cli import users_cli
     from portal.people.routes import bp as people_bp
+    from portal.reminders.cli import reminders_cli
     from portal.roster.routes import bp as roster_bp
     from portal.search.cli import search_cli
     from portal.search.routes import bp as search_bp
@@ -92,8 +97,12 @@ def _register_features(app):
         acknowledgements_bp,
         attachments_bp,
         search_bp,
+        announcements_bp,
+        notifications_bp,
+        mail_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    for command in (partners_cli, users_cli, demo_cli, content_cli, search_cli):
+    commands = (partners_cli, users_cli, demo_cli, content_cli, search_cli, mail_cli, reminders_cli)
+    for command in commands:
         app.cli.add_command(command)

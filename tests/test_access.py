@@ -126,6 +126,54 @@ def _attachment(app, side):
     return side.attachment_id
 
 
+def _announcement(app, side):
+    """A live partner-local announcement of ``side`` asking for acknowledgement (built once).
+
+    Publishing it notifies ``side``'s people, which gives the walk their notifications and
+    queued emails too.
+    """
+    if not hasattr(side, "announcement_id"):
+        from portal.announcements import services
+        from portal.people.models import User
+
+        with app.app_context():
+            trainer = db.session.get(User, side.trainer.id)
+            announcement = services.create_announcement(
+                trainer,
+                services.AnnouncementDetails(
+                    title=f"{side.partner.name} floor news", body="Be kind.", requires_ack=True
+                ),
+            )
+            services.publish(trainer, announcement)
+            db.session.commit()
+            side.announcement_id = announcement.id
+    return side.announcement_id
+
+
+def _notifications(app, side):
+    from portal.notifications.models import Notification
+
+    _announcement(app, side)
+    with app.app_context():
+        ids = db.session.scalars(
+            select(Notification.id).where(Notification.user_id == side.agent.id)
+        ).all()
+    assert ids, "publishing the announcement should have notified the agent"
+    return ids
+
+
+def _outbox_messages(app, side):
+    from portal.mail.models import OutboxMessage
+
+    _announcement(app, side)
+    with app.app_context():
+        ids = db.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.user_id == side.agent.id)
+        ).all()
+    assert ids, "a required announcement should have queued an email to the agent"
+    return ids
+
+
 # Every URL argument that names an object, mapped to the ids of one partner's objects of that
 # kind. A route with an id argument not listed here fails the walk until someone adds it.
 ID_ARGUMENTS = {
@@ -136,6 +184,9 @@ ID_ARGUMENTS = {
     "document_id": lambda app, side: [_document(app, side)],
     "attachment_id": lambda app, side: [_attachment(app, side)],
     "number": lambda app, side: [1],  # a version number within the document
+    "announcement_id": lambda app, side: [_announcement(app, side)],
+    "notification_id": _notifications,
+    "message_id": _outbox_messages,
 }
 # Other URL arguments the walk fills with a fixed value.
 OTHER_ARGUMENTS = {"filename": "notes.txt"}
@@ -280,16 +331,27 @@ LIST_PAGES = (
     "/library/new",
     "/library/reviews",
     "/search?q=refund",
+    "/announcements/manage",
+    "/announcements/new",
+    "/notifications",
+    "/admin/mail",
 )
 OK, NO = 200, 403
-EVERYONE = {"/library/": OK, "/search?q=refund": OK}
-AUTHORS = {"/library/new": OK, "/library/reviews": OK}
+EVERYONE = {"/library/": OK, "/search?q=refund": OK, "/notifications": OK}
+AUTHORS = {
+    "/library/new": OK,
+    "/library/reviews": OK,
+    "/announcements/manage": OK,
+    "/announcements/new": OK,
+}
 EXPECTED = {
     "agent": {
         **dict.fromkeys(LIST_PAGES, NO),
         **EVERYONE,
         "/library/new": NO,
         "/library/reviews": NO,
+        "/announcements/manage": NO,
+        "/announcements/new": NO,
     },
     "trainer": {
         **EVERYONE,
@@ -299,11 +361,17 @@ EXPECTED = {
         "/people/": OK,
         "/people/import": OK,
         "/admin/audit": NO,
+        "/admin/mail": NO,
         "/partners/new": NO,
         "/teams/new": OK,
         "/people/new": OK,
     },
-    "prm": {**dict.fromkeys(LIST_PAGES, OK), "/partners/new": NO, "/admin/audit": NO},
+    "prm": {
+        **dict.fromkeys(LIST_PAGES, OK),
+        "/partners/new": NO,
+        "/admin/audit": NO,
+        "/admin/mail": NO,
+    },
     "admin": dict.fromkeys(LIST_PAGES, OK),
 }
 

@@ -43,6 +43,9 @@ VIEW_AUDIT_LOG = Permission("view_audit_log", Role.ADMIN)
 AUTHOR_DOCUMENTS = Permission("author_documents", Role.ADMIN, Role.PRM, Role.TRAINER)
 # See who has acknowledged what (trainers: their own partner's people).
 VIEW_ACKNOWLEDGEMENTS = Permission("view_acknowledgements", Role.ADMIN, Role.PRM, Role.TRAINER)
+# Write, publish and withdraw announcements and see their receipts: staff to any audience,
+# trainers to their own partner only.
+PUBLISH_ANNOUNCEMENTS = Permission("publish_announcements", Role.ADMIN, Role.PRM, Role.TRAINER)
 
 ALL = (
     VIEW_PARTNERS,
@@ -54,6 +57,7 @@ ALL = (
     VIEW_AUDIT_LOG,
     AUTHOR_DOCUMENTS,
     VIEW_ACKNOWLEDGEMENTS,
+    PUBLISH_ANNOUNCEMENTS,
 )
 
 
@@ -114,6 +118,18 @@ def can_edit_document(actor, document) -> bool:
         return False
     return actor.is_staff or (
         document.partner_id is not None and document.partner_id == actor.partner_id
+    )
+
+
+def can_edit_announcement(actor, announcement) -> bool:
+    """Whether ``actor`` may edit, publish or withdraw ``announcement``.
+
+    Staff manage every announcement; a trainer only their own partner's.
+    """
+    if not PUBLISH_ANNOUNCEMENTS(actor):
+        return False
+    return actor.is_staff or (
+        announcement.partner_id is not None and announcement.partner_id == actor.partner_id
     )
 
 

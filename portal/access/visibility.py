@@ -10,7 +10,9 @@ from sqlalchemy import Select, and_, false, or_, select
 
 from portal.access.permissions import IMPORT_ROSTER
 from portal.access.roles import Role
+from portal.announcements.models import Announcement, AnnouncementStatus
 from portal.audiences.services import audience_includes_person, audience_reaches_partner
+from portal.core.clock import utcnow
 from portal.extensions import db
 from portal.library.models import Document, DocumentStatus
 from portal.partners.models import Partner, Team
@@ -117,6 +119,59 @@ def visible_documents(viewer) -> Select:
             )
         )
     return documents_addressed_to(viewer)
+
+
+def _announcement_is_live(now):
+    return and_(
+        Announcement.status == AnnouncementStatus.PUBLISHED,
+        Announcement.publish_at <= now,
+        or_(Announcement.expires_at.is_(None), Announcement.expires_at > now),
+    )
+
+
+def announcements_addressed_to(person, now=None) -> Select:
+    """Live announcements whose audience includes ``person`` (their feed).
+
+    Staff are never in an audience; a partner's own announcements reach only its people.
+    """
+    role = _role(person)
+    stmt = select(Announcement)
+    if role is None or role.is_staff:
+        return stmt.where(false())
+    return stmt.where(
+        _announcement_is_live(now or utcnow()),
+        or_(Announcement.partner_id.is_(None), Announcement.partner_id == person.partner_id),
+        audience_includes_person(Announcement.audience_id, person),
+    )
+
+
+def visible_announcements(viewer, now=None) -> Select:
+    """Announcements ``viewer`` may open (and, for authors, see receipts of).
+
+    Staff see every announcement in every state. A trainer sees their partner's own in every
+    state, and company announcements once their publish time has come (withdrawn and expired
+    ones too, for their receipts) when addressed to any of their partner's people. An agent
+    sees the live announcements addressed to them.
+    """
+    role = _role(viewer)
+    stmt = select(Announcement)
+    if role is None:
+        return stmt.where(false())
+    if role.is_staff:
+        return stmt
+    if role is Role.TRAINER:
+        return stmt.where(
+            or_(
+                Announcement.partner_id == viewer.partner_id,
+                and_(
+                    Announcement.partner_id.is_(None),
+                    Announcement.status != AnnouncementStatus.DRAFT,
+                    Announcement.publish_at <= (now or utcnow()),
+                    audience_reaches_partner(Announcement.audience_id, viewer.partner_id),
+                ),
+            )
+        )
+    return announcements_addressed_to(viewer, now)
 
 
 def get_visible_or_404(stmt: Select, model, object_id: int):

@@ -41,6 +41,11 @@ class Actions:
     ATTACHMENT_ADDED = "documents.attachment_added"
     ATTACHMENT_REMOVED = "documents.attachment_removed"
     CONTENT_SYNCED = "documents.content_synced"
+    ANNOUNCEMENT_CREATED = "announcements.created"
+    ANNOUNCEMENT_UPDATED = "announcements.updated"
+    ANNOUNCEMENT_PUBLISHED = "announcements.published"
+    ANNOUNCEMENT_WITHDRAWN = "announcements.withdrawn"
+    ANNOUNCEMENT_ACKNOWLEDGED = "announcements.acknowledged"
 
     @classmethod
     def all(cls) -> list[str]:

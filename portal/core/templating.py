@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_login import current_user
 
 from portal.access.permissions import can
@@ -48,7 +48,11 @@ def navigation():
     """(label, endpoint) pairs the signed-in user may use, in order."""
     if not current_user.is_authenticated:
         return []
-    items = [("Home", "home.home"), ("Library", "library.index")]
+    items = [
+        ("Home", "home.home"),
+        ("Library", "library.index"),
+        ("Announcements", "announcements.index"),
+    ]
     if can.author_documents:
         items.append(("Reviews", "library.reviews"))
     if can.view_partners:
@@ -73,6 +77,24 @@ def todo_count() -> int:
     return pending_count(current_user)
 
 
+def announcement_status():
+    """The signed-in person's unread announcements and urgent banner (once per request)."""
+    from portal.announcements.reading import nav_status
+
+    if "announcement_status" not in g:
+        g.announcement_status = nav_status(current_user)
+    return g.announcement_status
+
+
+def notification_count() -> int:
+    """Unread in-app notifications of the signed-in person, for the bell (once per request)."""
+    from portal.notifications.services import unread_count
+
+    if "notification_count" not in g:
+        g.notification_count = unread_count(current_user)
+    return g.notification_count
+
+
 def init_app(app):
     app.jinja_env.filters.update(localtime=localtime, localdate=localdate, role_label=role_label)
     app.jinja_env.globals.update(
@@ -80,6 +102,8 @@ def init_app(app):
         navigation=navigation,
         page_url=page_url,
         todo_count=todo_count,
+        announcement_status=announcement_status,
+        notification_count=notification_count,
         LANGUAGES=LANGUAGES,
         Role=Role,
     )

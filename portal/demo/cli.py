@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 
 from portal.core.errors import InvalidInput
 from portal.demo import services
+from portal.demo.announcements import load_announcements
 from portal.demo.library import load_library
 from portal.extensions import db
 from portal.library.cli import tally
@@ -15,8 +16,8 @@ demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 
 @demo_cli.command("load")
 def load():
-    """Load the demo partners, teams, people and library; safe to run again (it adds only what
-    is missing).
+    """Load the demo partners, teams, people, library and announcements; safe to run again
+    (it adds only what is missing).
 
     The library comes from the content/ folder (as `content sync` loads it), with some history
     and acknowledgements added. Prints the demo sign-ins every time.
@@ -24,6 +25,7 @@ def load():
     try:
         result = services.load_demo()
         library = load_library()
+        announcements = load_announcements()
     except InvalidInput as error:
         db.session.rollback()
         fail(error)
@@ -35,7 +37,8 @@ def load():
         label = f"{kind.capitalize()}:".ljust(width + 1)
         click.echo(f"{label} {count.created:3d} created, {count.present:3d} already present")
     _print_library(library)
-    if not result.created_anything and not library.created_anything:
+    click.echo(f"Announcements: {announcements} created")
+    if not result.created_anything and not library.created_anything and not announcements:
         click.echo("The demo data was already loaded; nothing changed.")
     click.echo()
     _print_sign_ins(result.sign_ins)

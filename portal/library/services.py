@@ -30,6 +30,7 @@ from portal.library.models import (
     DocumentVersion,
 )
 from portal.library.rendering import render
+from portal.notifications.services import notify_document_published
 from portal.search.indexing import mark_for_reindex
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -320,6 +321,7 @@ def publish(actor, document: Document) -> DocumentVersion:
     )
     db.session.flush()
     mark_for_reindex(document.id)
+    notify_document_published(document, draft)
     return draft
 
 

@@ -1,0 +1,1 @@
+"""In-app notifications and each person's email preferences."""

@@ -1,0 +1,1 @@
+"""Reminders of what is due soon or overdue: `flask --app wsgi reminders send`."""
