@@ -39,9 +39,10 @@ run: demo
 mail: migrate
 	$(FLASK) mail send-pending --loop 30
 
-## Run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
+## Run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL), one worker per core
+PYTEST_WORKERS ?= auto
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 lint: install-dev
 	$(BIN)/ruff check .
