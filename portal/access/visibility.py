@@ -18,6 +18,7 @@ from portal.library.models import Document, DocumentStatus
 from portal.partners.models import Partner, Team
 from portal.people.models import User
 from portal.roster.models import RosterImport
+from portal.training.models import Course, CourseStatus
 
 
 def _role(viewer) -> Role | None:
@@ -172,6 +173,32 @@ def visible_announcements(viewer, now=None) -> Select:
             )
         )
     return announcements_addressed_to(viewer, now)
+
+
+def visible_courses(viewer) -> Select:
+    """Courses ``viewer`` may open: the same rule as documents (see ``visible_documents``)."""
+    role = _role(viewer)
+    stmt = select(Course)
+    if role is None:
+        return stmt.where(false())
+    if role.is_staff:
+        return stmt
+    if role is Role.TRAINER:
+        return stmt.where(
+            or_(
+                Course.partner_id == viewer.partner_id,
+                and_(
+                    Course.partner_id.is_(None),
+                    Course.status != CourseStatus.DRAFT,
+                    audience_reaches_partner(Course.audience_id, viewer.partner_id),
+                ),
+            )
+        )
+    return stmt.where(
+        Course.status == CourseStatus.PUBLISHED,
+        or_(Course.partner_id.is_(None), Course.partner_id == viewer.partner_id),
+        audience_includes_person(Course.audience_id, viewer),
+    )
 
 
 def get_visible_or_404(stmt: Select, model, object_id: int):
