@@ -46,6 +46,21 @@ class Actions:
     ANNOUNCEMENT_PUBLISHED = "announcements.published"
     ANNOUNCEMENT_WITHDRAWN = "announcements.withdrawn"
     ANNOUNCEMENT_ACKNOWLEDGED = "announcements.acknowledged"
+    COURSE_CREATED = "training.course_created"
+    COURSE_UPDATED = "training.course_updated"
+    COURSE_PUBLISHED = "training.course_published"
+    COURSE_ARCHIVED = "training.course_archived"
+    COURSE_RESTORED = "training.course_restored"
+    LESSON_ADDED = "training.lesson_added"
+    LESSON_UPDATED = "training.lesson_updated"
+    LESSON_REMOVED = "training.lesson_removed"
+    LESSONS_REORDERED = "training.lessons_reordered"
+    QUESTION_ADDED = "training.question_added"
+    QUESTION_UPDATED = "training.question_updated"
+    QUESTION_REMOVED = "training.question_removed"
+    QUESTIONS_REORDERED = "training.questions_reordered"
+    REQUIREMENT_CREATED = "training.requirement_created"
+    REQUIREMENT_WITHDRAWN = "training.requirement_withdrawn"
 
     @classmethod
     def all(cls) -> list[str]:
