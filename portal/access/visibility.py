@@ -79,31 +79,28 @@ def visible_roster_imports(viewer) -> Select:
     return stmt.where(RosterImport.partner_id.in_(partner_ids))
 
 
-def documents_addressed_to(person) -> Select:
-    """Published documents whose audience includes ``person`` (what they are asked to read).
+# Documents, announcements and courses share one rule. Staff see everything in every state. A
+# trainer sees their own partner's local items in every state, and company items once released
+# when addressed to any of their partner's people (they answer for those people). Everyone
+# else sees what is addressed to them: released, company-wide or their own partner's, and
+# with an audience that includes them.
 
-    Staff are never in an audience; partner-local documents reach only their own partner.
-    """
+
+def _addressed_to(model, person, released) -> Select:
     role = _role(person)
-    stmt = select(Document)
+    stmt = select(model)
     if role is None or role.is_staff:
         return stmt.where(false())
     return stmt.where(
-        Document.status == DocumentStatus.PUBLISHED,
-        or_(Document.partner_id.is_(None), Document.partner_id == person.partner_id),
-        audience_includes_person(Document.audience_id, person),
+        *released,
+        or_(model.partner_id.is_(None), model.partner_id == person.partner_id),
+        audience_includes_person(model.audience_id, person),
     )
 
 
-def visible_documents(viewer) -> Select:
-    """Documents ``viewer`` may open, in the library, search, exports and attachments.
-
-    Staff see every document in every state. A trainer sees their partner's own documents in
-    every state, and company documents once published (or archived) when addressed to any of
-    their partner's people. An agent sees published documents addressed to them.
-    """
+def _visible(model, viewer, released_to_trainers, addressed_to) -> Select:
     role = _role(viewer)
-    stmt = select(Document)
+    stmt = select(model)
     if role is None:
         return stmt.where(false())
     if role.is_staff:
@@ -111,15 +108,30 @@ def visible_documents(viewer) -> Select:
     if role is Role.TRAINER:
         return stmt.where(
             or_(
-                Document.partner_id == viewer.partner_id,
+                model.partner_id == viewer.partner_id,
                 and_(
-                    Document.partner_id.is_(None),
-                    Document.status != DocumentStatus.DRAFT,
-                    audience_reaches_partner(Document.audience_id, viewer.partner_id),
+                    model.partner_id.is_(None),
+                    *released_to_trainers,
+                    audience_reaches_partner(model.audience_id, viewer.partner_id),
                 ),
             )
         )
-    return documents_addressed_to(viewer)
+    return addressed_to(viewer)
+
+
+def documents_addressed_to(person) -> Select:
+    """Published documents whose audience includes ``person`` (what they are asked to read)."""
+    return _addressed_to(Document, person, [Document.status == DocumentStatus.PUBLISHED])
+
+
+def visible_documents(viewer) -> Select:
+    """Documents ``viewer`` may open, in the library, search, exports and attachments.
+
+    Trainers see company documents once published (archived ones too, for their records).
+    """
+    return _visible(
+        Document, viewer, [Document.status != DocumentStatus.DRAFT], documents_addressed_to
+    )
 
 
 def _announcement_is_live(now):
@@ -131,73 +143,30 @@ def _announcement_is_live(now):
 
 
 def announcements_addressed_to(person, now=None) -> Select:
-    """Live announcements whose audience includes ``person`` (their feed).
-
-    Staff are never in an audience; a partner's own announcements reach only its people.
-    """
-    role = _role(person)
-    stmt = select(Announcement)
-    if role is None or role.is_staff:
-        return stmt.where(false())
-    return stmt.where(
-        _announcement_is_live(now or utcnow()),
-        or_(Announcement.partner_id.is_(None), Announcement.partner_id == person.partner_id),
-        audience_includes_person(Announcement.audience_id, person),
-    )
+    """Live announcements whose audience includes ``person`` (their feed)."""
+    return _addressed_to(Announcement, person, [_announcement_is_live(now or utcnow())])
 
 
 def visible_announcements(viewer, now=None) -> Select:
     """Announcements ``viewer`` may open (and, for authors, see receipts of).
 
-    Staff see every announcement in every state. A trainer sees their partner's own in every
-    state, and company announcements once their publish time has come (withdrawn and expired
-    ones too, for their receipts) when addressed to any of their partner's people. An agent
-    sees the live announcements addressed to them.
+    Trainers see company announcements once their publish time has come (withdrawn and
+    expired ones too, for their receipts); agents see the live ones addressed to them.
     """
-    role = _role(viewer)
-    stmt = select(Announcement)
-    if role is None:
-        return stmt.where(false())
-    if role.is_staff:
-        return stmt
-    if role is Role.TRAINER:
-        return stmt.where(
-            or_(
-                Announcement.partner_id == viewer.partner_id,
-                and_(
-                    Announcement.partner_id.is_(None),
-                    Announcement.status != AnnouncementStatus.DRAFT,
-                    Announcement.publish_at <= (now or utcnow()),
-                    audience_reaches_partner(Announcement.audience_id, viewer.partner_id),
-                ),
-            )
-        )
-    return announcements_addressed_to(viewer, now)
+    now = now or utcnow()
+    released = [Announcement.status != AnnouncementStatus.DRAFT, Announcement.publish_at <= now]
+    return _visible(
+        Announcement, viewer, released, lambda person: announcements_addressed_to(person, now)
+    )
 
 
 def visible_courses(viewer) -> Select:
-    """Courses ``viewer`` may open: the same rule as documents (see ``visible_documents``)."""
-    role = _role(viewer)
-    stmt = select(Course)
-    if role is None:
-        return stmt.where(false())
-    if role.is_staff:
-        return stmt
-    if role is Role.TRAINER:
-        return stmt.where(
-            or_(
-                Course.partner_id == viewer.partner_id,
-                and_(
-                    Course.partner_id.is_(None),
-                    Course.status != CourseStatus.DRAFT,
-                    audience_reaches_partner(Course.audience_id, viewer.partner_id),
-                ),
-            )
-        )
-    return stmt.where(
-        Course.status == CourseStatus.PUBLISHED,
-        or_(Course.partner_id.is_(None), Course.partner_id == viewer.partner_id),
-        audience_includes_person(Course.audience_id, viewer),
+    """Courses ``viewer`` may open: the same rule as documents."""
+    return _visible(
+        Course,
+        viewer,
+        [Course.status != CourseStatus.DRAFT],
+        lambda person: _addressed_to(Course, person, [Course.status == CourseStatus.PUBLISHED]),
     )
 
 
