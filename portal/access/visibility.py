@@ -6,7 +6,7 @@ exactly like ids that do not exist.
 """
 
 from flask import abort
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, exists, false, or_, select
 
 from portal.access.permissions import IMPORT_ROSTER
 from portal.access.roles import Role
@@ -18,7 +18,7 @@ from portal.library.models import Document, DocumentStatus
 from portal.partners.models import Partner, Team
 from portal.people.models import User
 from portal.roster.models import RosterImport
-from portal.training.models import Course, CourseStatus
+from portal.training.models import Course, CourseStatus, Requirement
 
 
 def _role(viewer) -> Role | None:
@@ -160,14 +160,71 @@ def visible_announcements(viewer, now=None) -> Select:
     )
 
 
-def visible_courses(viewer) -> Select:
-    """Courses ``viewer`` may open: the same rule as documents."""
-    return _visible(
-        Course,
-        viewer,
-        [Course.status != CourseStatus.DRAFT],
-        lambda person: _addressed_to(Course, person, [Course.status == CourseStatus.PUBLISHED]),
+def _required_of(person):
+    """SQL: an active requirement makes the course's completion required of ``person``."""
+    return exists().where(
+        Requirement.course_id == Course.id,
+        Requirement.withdrawn_at.is_(None),
+        or_(Requirement.partner_id.is_(None), Requirement.partner_id == person.partner_id),
+        audience_includes_person(Requirement.audience_id, person),
     )
+
+
+def _required_of_partner(partner_id):
+    """SQL: an active requirement asks the course of some of ``partner_id``'s people."""
+    return exists().where(
+        Requirement.course_id == Course.id,
+        Requirement.withdrawn_at.is_(None),
+        or_(Requirement.partner_id.is_(None), Requirement.partner_id == partner_id),
+        audience_reaches_partner(Requirement.audience_id, partner_id),
+    )
+
+
+def courses_addressed_to(person) -> Select:
+    """Published courses ``person`` may take: addressed to them, or required of them.
+
+    A requirement's audience may reach people the course's own audience does not; they
+    must still be able to open what they are required to complete.
+    """
+    role = _role(person)
+    if role is None or role.is_staff:
+        return select(Course).where(false())
+    return select(Course).where(
+        Course.status == CourseStatus.PUBLISHED,
+        or_(
+            and_(
+                or_(Course.partner_id.is_(None), Course.partner_id == person.partner_id),
+                audience_includes_person(Course.audience_id, person),
+            ),
+            _required_of(person),
+        ),
+    )
+
+
+def visible_courses(viewer) -> Select:
+    """Courses ``viewer`` may open: the rule of documents, plus courses required of them.
+
+    Trainers see their partner's own courses in every state and company courses, once
+    published, that are addressed to or required of any of their partner's people.
+    """
+    role = _role(viewer)
+    if role is Role.TRAINER:
+        return select(Course).where(
+            or_(
+                Course.partner_id == viewer.partner_id,
+                and_(
+                    Course.partner_id.is_(None),
+                    Course.status != CourseStatus.DRAFT,
+                    or_(
+                        audience_reaches_partner(Course.audience_id, viewer.partner_id),
+                        _required_of_partner(viewer.partner_id),
+                    ),
+                ),
+            )
+        )
+    if role is not None and role.is_staff:
+        return select(Course)
+    return courses_addressed_to(viewer)
 
 
 def get_visible_or_404(stmt: Select, model, object_id: int):

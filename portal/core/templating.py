@@ -67,12 +67,16 @@ def navigation():
 
 
 def todo_count() -> int:
-    """Pending acknowledgements of the signed-in person, for the badge in the navigation."""
+    """Pending acknowledgements and required courses still to complete of the signed-in
+    person, for the badge in the navigation (two queries, once per request)."""
     from portal.acknowledgements.services import pending_count
+    from portal.training.taking import due_course_count
 
     if not current_user.is_authenticated or current_user.is_staff:
         return 0
-    return pending_count(current_user)
+    if "todo_count" not in g:
+        g.todo_count = pending_count(current_user) + due_course_count(current_user)
+    return g.todo_count
 
 
 def announcement_status():

@@ -21,6 +21,10 @@ from portal.partners.models import Partner, Team
 from portal.partners.services import team_member_counts
 from portal.people.models import User
 from portal.people.services import people_counts_by_partner
+from portal.training.taking import TrainingRow, my_training
+
+# Training statuses that put a required course in the To do.
+DUE = ("overdue", "expiring", "in_progress", "not_started")
 
 ONBOARDING_DAYS = 90
 TODO_LIMIT = 25
@@ -124,13 +128,14 @@ class Todo:
     pending: list[PendingItem]
     pending_total: int  # may exceed len(pending): the list stops at TODO_LIMIT
     recent: list[RecentItem]
+    training: list[TrainingRow]  # required courses still to complete, most urgent first
 
 
 def todo(person) -> Todo:
     """What ``person`` must do first, then what changed lately (a fixed number of queries).
 
-    Pending acknowledgements come newest material change first; recently changed documents
-    addressed to them follow, leaving out those already pending.
+    Pending acknowledgements come newest material change first, required courses most urgent
+    first; recently changed documents addressed to them follow, leaving out those pending.
     """
     material = aliased(DocumentVersion)
     since = (
@@ -165,4 +170,5 @@ def todo(person) -> Todo:
         pending=pending,
         pending_total=pending_rows[0][-1] if pending_rows else 0,
         recent=[RecentItem(*row) for row in recent_rows],
+        training=[row for row in my_training(person) if row.required and row.status in DUE],
     )

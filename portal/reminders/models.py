@@ -18,9 +18,10 @@ from portal.extensions import db
 
 
 class ItemSource(StrEnum):
-    """What kind of thing a reminder is about (training and onboarding come later)."""
+    """What kind of thing a reminder is about (onboarding steps come later)."""
 
     DOCUMENT = "document"  # acknowledge a document's latest material version
+    COURSE = "course"  # complete a required course (again, when a completion expires)
 
 
 class ReminderSent(db.Model):

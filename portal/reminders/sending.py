@@ -32,7 +32,10 @@ INSERT_CHUNK = 1000  # rows per INSERT (or keys per IN): well under SQLite's bou
 TRAINER_DIGEST_PEOPLE = 100  # people listed in one trainer digest; the rest are counted
 
 # How to link to an item of each source: (endpoint, id argument).
-ITEM_LINKS = {ItemSource.DOCUMENT.value: ("library.show", "document_id")}
+ITEM_LINKS = {
+    ItemSource.DOCUMENT.value: ("library.show", "document_id"),
+    ItemSource.COURSE.value: ("training.course", "course_id"),
+}
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """What is due, for whom, and which reminder stage falls on today, in one SQL query.
 
-Every *source* of due items (acknowledgements now; training and onboarding steps later) is a
+Every *source* of due items (acknowledgements, required courses; onboarding steps later) is a
 select of the same columns ``(user_id, source, item_id, title, due_day)``; they are UNION-ed and
 filtered by the cadence in SQL, so finding who to remind never loops over people in Python.
 
@@ -32,6 +32,8 @@ from portal.reminders.localdays import (
     zone_expression,
 )
 from portal.reminders.models import ItemSource
+from portal.training.models import Course, Requirement, RequirementKind
+from portal.training.requirements import assignments
 
 
 @dataclass(frozen=True)
@@ -131,13 +133,61 @@ def acknowledgement_items(tz, partner_ids=None):
     return stmt if partner_ids is None else stmt.where(User.partner_id.in_(partner_ids))
 
 
-def pending_items(tz, partner_ids=None):
+def _requirement_rows(kind: RequirementKind, today: date, partner_ids):
+    """The active requirements of ``kind`` not yet met, per person and target: the earliest
+    due day. A course's recertification is due on the day its completion expires."""
+    rows = assignments(today=today).subquery("assigned")
+    target = Requirement.course_id if kind == RequirementKind.COURSE else Requirement.document_id
+    stmt = (
+        select(
+            rows.c.user_id,
+            target.label("item_id"),
+            func.min(rows.c.due_day).label("due_day"),
+        )
+        .join(Requirement, Requirement.id == rows.c.requirement_id)
+        .where(Requirement.kind == kind.value, rows.c.status != "completed")
+        .group_by(rows.c.user_id, target)
+    )
+    if partner_ids is not None:
+        people = select(User.id).where(User.partner_id.in_(partner_ids))
+        stmt = stmt.where(rows.c.user_id.in_(people))
+    return stmt
+
+
+def course_items(today: date, partner_ids=None):
+    """SQL select of every required course not (validly) completed, with its due day."""
+    required = _requirement_rows(RequirementKind.COURSE, today, partner_ids).subquery("courses")
+    return select(
+        required.c.user_id,
+        literal(ItemSource.COURSE.value, String).label("source"),
+        required.c.item_id,
+        Course.title.label("title"),
+        required.c.due_day,
+    ).join(Course, Course.id == required.c.item_id)
+
+
+def pending_items(tz, partner_ids=None, *, today: date):
     """SQL: every source's pending items, ``(user_id, source, item_id, title, due_day)``.
 
-    Training requirements and onboarding steps join here with ``union_all`` as they arrive;
-    each source takes the zone expression and the optional partner filter.
+    Acknowledgements are due ACKNOWLEDGE_WITHIN_DAYS after they were asked, unless a training
+    requirement of the document gives the person a due date of its own; required courses are
+    due by their requirement's rule. Each source takes the zone expression, the optional
+    partner filter and the date that decides whether a completion is still valid. Onboarding
+    steps join here with ``union_all`` as they arrive.
     """
-    return union_all(acknowledgement_items(tz, partner_ids)).subquery("pending")
+    asked = acknowledgement_items(tz, partner_ids).subquery("asked")
+    required = _requirement_rows(RequirementKind.DOCUMENT, today, partner_ids).subquery("docs")
+    documents = select(
+        asked.c.user_id,
+        asked.c.source,
+        asked.c.item_id,
+        asked.c.title,
+        func.coalesce(required.c.due_day, asked.c.due_day).label("due_day"),
+    ).outerjoin(
+        required,
+        and_(required.c.user_id == asked.c.user_id, required.c.item_id == asked.c.item_id),
+    )
+    return union_all(documents, course_items(today, partner_ids)).subquery("pending")
 
 
 def _today_day(today: date | None, now: datetime | None, tz):
@@ -150,7 +200,7 @@ def _items_of_reachable_people(today: date | None, now: datetime | None, partner
     """The pending items of active people of active partners, with their local today."""
     prepare(db.session)
     tz = zone_expression(User.timezone)
-    items = pending_items(tz, partner_ids)
+    items = pending_items(tz, partner_ids, today=today or (now or utcnow()).date())
     today_day = _today_day(today, now, tz).label("today_day")
     stmt = (
         select(

@@ -261,6 +261,10 @@ class Completion(db.Model):
     # Printed on the certificate; trainers and PRMs check it in the portal.
     verification_code: Mapped[str] = mapped_column(String(24), unique=True)
 
+    user = relationship("User", lazy="raise")
+    course: Mapped[Course] = relationship(lazy="raise")
+    attempt: Mapped[QuizAttempt | None] = relationship(lazy="raise")
+
 
 @db.event.listens_for(LessonProgress, "before_update")
 @db.event.listens_for(LessonProgress, "before_delete")

@@ -218,7 +218,9 @@ def _rule_due_day():
     return case((rule_day < start, start + GRACE_DAYS), else_=rule_day)
 
 
-def assignments(*, today: date, requirement_ids=None, partner_id: int | None = None):
+def assignments(
+    *, today: date, requirement_ids=None, partner_id: int | None = None, user_id: int | None = None
+):
     """SQL select of every active person's standing under every active requirement.
 
     Columns: requirement_id, user_id, due_day, status, completed_at, expires_day (day numbers,
@@ -226,7 +228,8 @@ def assignments(*, today: date, requirement_ids=None, partner_id: int | None = N
     requirement's warning days), 'overdue' or 'pending'. A course is due again on the day its
     latest completion expires (recertification). People are the active agents and trainers of
     active partners in the requirement's audience (a partner-local requirement: only that
-    partner's). One query, whatever the number of people.
+    partner's; a document's: only those the document asks to acknowledge it). ``partner_id``
+    and ``user_id`` narrow it. One query, whatever the number of people.
     """
     today_day = literal(day_number(today))
     latest_sequence = (
@@ -291,7 +294,18 @@ def assignments(*, today: date, requirement_ids=None, partner_id: int | None = N
             Requirement.withdrawn_at.is_(None),
             or_(
                 Course.status == CourseStatus.PUBLISHED.value,
-                Document.status == DocumentStatus.PUBLISHED.value,
+                and_(
+                    # Only those the document itself asks can acknowledge it.
+                    Document.status == DocumentStatus.PUBLISHED.value,
+                    or_(Document.partner_id.is_(None), Document.partner_id == User.partner_id),
+                    audience_includes(
+                        Document.audience_id,
+                        User.partner_id,
+                        User.team_id,
+                        User.role,
+                        User.language,
+                    ),
+                ),
             ),
             User.active,
             User.role.in_(AUDIENCE_ROLES),
@@ -302,6 +316,8 @@ def assignments(*, today: date, requirement_ids=None, partner_id: int | None = N
         base = base.where(Requirement.id.in_(list(requirement_ids)))
     if partner_id is not None:
         base = base.where(User.partner_id == partner_id)
+    if user_id is not None:
+        base = base.where(User.id == user_id)
     row = base.subquery("base")
     completed = row.c.completion_id.is_not(None)
     valid = and_(completed, or_(row.c.expires_day.is_(None), row.c.expires_day > today_day))
@@ -339,7 +355,9 @@ def assignments(*, today: date, requirement_ids=None, partner_id: int | None = N
     ).order_by(row.c.requirement_id, row.c.user_id)
 
 
-def assignment_rows(*, today: date, requirement_ids=None, partner_id=None) -> list:
+def assignment_rows(*, today: date, requirement_ids=None, partner_id=None, user_id=None) -> list:
     """The rows of :func:`assignments` (one query)."""
-    stmt = assignments(today=today, requirement_ids=requirement_ids, partner_id=partner_id)
+    stmt = assignments(
+        today=today, requirement_ids=requirement_ids, partner_id=partner_id, user_id=user_id
+    )
     return db.session.execute(stmt).all()
