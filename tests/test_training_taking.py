@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.core.errors import InvalidInput
 from portal.extensions import db
-from portal.training import quizzes, taking
+from portal.training import certificates, overview, quizzes, taking
 from portal.training.models import Completion, LessonProgress, QuizAttempt
 from portal.training.services import (
     active_lessons,
@@ -342,14 +342,14 @@ def test_certificates_are_verified_within_what_the_viewer_sees(
         _read_all(agent, course)
         code = db.session.scalars(select(Completion.verification_code)).one()
         typed = code.replace("-", " ").lower()
-        assert taking.find_completion(prm, typed).user.id == agent.id
-        assert taking.find_completion(agent, code) is not None
+        assert certificates.find_completion(prm, typed).user.id == agent.id
+        assert certificates.find_completion(agent, code) is not None
         for viewer in (trainer, stranger, people["other"]):
             viewer = db.session.get(type(prm), viewer.id)
-            found = taking.find_completion(viewer, code)
+            found = certificates.find_completion(viewer, code)
             assert (found is not None) == (viewer.id == trainer.id)
-        assert taking.find_completion(prm, "") is None
-        assert taking.find_completion(prm, "NOPE-NOPE-NOPE") is None
+        assert certificates.find_completion(prm, "") is None
+        assert certificates.find_completion(prm, "NOPE-NOPE-NOPE") is None
 
 
 def test_my_training_lists_statuses_most_urgent_first(app, people):
@@ -378,7 +378,7 @@ def test_my_training_lists_statuses_most_urgent_first(app, people):
             now=NOW - timedelta(days=360),
         )
         db.session.commit()
-        rows = taking.my_training(agent, now=NOW)
+        rows = overview.my_training(agent, now=NOW)
         by_course = {r.course.id: r for r in rows}
         assert by_course[overdue.id].status == "overdue" and by_course[overdue.id].required
         assert by_course[started.id].status == "in_progress" and not by_course[started.id].required

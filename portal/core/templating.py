@@ -70,7 +70,7 @@ def todo_count() -> int:
     """Pending acknowledgements and required courses still to complete of the signed-in
     person, for the badge in the navigation (two queries, once per request)."""
     from portal.acknowledgements.services import pending_count
-    from portal.training.taking import due_course_count
+    from portal.training.overview import due_course_count
 
     if not current_user.is_authenticated or current_user.is_staff:
         return 0

@@ -21,7 +21,7 @@ from portal.partners.models import Partner, Team
 from portal.partners.services import team_member_counts
 from portal.people.models import User
 from portal.people.services import people_counts_by_partner
-from portal.training.taking import TrainingRow, my_training
+from portal.training.overview import TrainingRow, my_training
 
 # Training statuses that put a required course in the To do.
 DUE = ("overdue", "expiring", "in_progress", "not_started")

@@ -17,20 +17,17 @@ expiry (recertification) a new round opens; lessons already read stay read.
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
-from portal.access.visibility import courses_addressed_to, visible_people
 from portal.core.clock import utcnow
 from portal.core.errors import InvalidInput
 from portal.extensions import db
-from portal.people.models import User
-from portal.reminders.localdays import from_day_number
+from portal.training.certificates import new_code
 from portal.training.models import (
     Completion,
     Course,
@@ -42,15 +39,11 @@ from portal.training.models import (
     Requirement,
     RequirementKind,
 )
-from portal.training.requirements import assignments
 from portal.training.services import active_lessons, active_questions
 
 # A completion that expires within this many days may be renewed, unless a requirement of the
 # course asks for a longer warning.
 RENEWAL_DAYS = 30
-# Unambiguous characters for verification codes (no 0/O, 1/I/L).
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_GROUPS, CODE_GROUP_LENGTH = 3, 4
 
 
 @dataclass
@@ -367,21 +360,6 @@ def submit_attempt(person, attempt: QuizAttempt, answers: dict, *, now=None) -> 
     return attempt
 
 
-def new_code() -> str:
-    """A random verification code such as ``K7QF-3M9X-PW2D``."""
-    return "-".join(
-        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUP_LENGTH))
-        for _ in range(CODE_GROUPS)
-    )
-
-
-def normalize_code(code: str) -> str:
-    """A code as typed (any case, spaces or none, hyphens or none) in its printed form."""
-    bare = "".join(ch for ch in (code or "").upper() if ch.isalnum())
-    size = CODE_GROUP_LENGTH
-    return "-".join(bare[i : i + size] for i in range(0, len(bare), size))
-
-
 def record_completion(person, course: Course, *, attempt=None, now=None) -> Completion:
     """Write ``person``'s next completion of ``course`` (once per attempt and sequence)."""
     now = now or utcnow()
@@ -414,144 +392,3 @@ def record_completion(person, course: Course, *, attempt=None, now=None) -> Comp
             .limit(1)
         ).one()
     return completion
-
-
-def find_completion(viewer, code: str) -> Completion | None:
-    """The completion with this verification code, if ``viewer`` may see its holder.
-
-    Staff check any code; trainers their own partner's people; anyone their own.
-    """
-    code = normalize_code(code)
-    if not code:
-        return None
-    holders = visible_people(viewer).with_only_columns(User.id)
-    return db.session.scalars(
-        select(Completion)
-        .options(joinedload(Completion.user), joinedload(Completion.course))
-        .where(
-            Completion.verification_code == code,
-            (Completion.user_id == viewer.id) | Completion.user_id.in_(holders),
-        )
-    ).first()
-
-
-@dataclass
-class TrainingRow:
-    """A course on someone's "My training" page."""
-
-    course: Course
-    required: bool
-    due_on: date | None
-    status: str  # not_started, in_progress, completed, expiring, overdue
-    completion: Completion | None
-
-
-STATUS_ORDER = ("overdue", "expiring", "in_progress", "not_started", "completed")
-
-
-def my_training(person, *, today: date | None = None, now=None) -> list[TrainingRow]:
-    """Every course ``person`` may take or has completed, most urgent first (five queries).
-
-    Required courses carry their due date and the requirement's status; the others are
-    not started, in progress or completed from the person's own records.
-    """
-    now = now or utcnow()
-    today = today or now.date()
-    courses = db.session.scalars(courses_addressed_to(person)).all()
-    due = _course_due(person, today)
-    completions = _latest_completions(person)
-    started = _started_course_ids(person)
-    shown = {c.id for c in courses}
-    archived = [c for c in _courses(set(completions) - shown)]
-    rows = []
-    for course in [*courses, *archived]:
-        completion = completions.get(course.id)
-        valid = completion is not None and (
-            completion.expires_at is None or completion.expires_at > now
-        )
-        if course.id in due:
-            due_on, status = due[course.id]
-            if status == "pending":
-                status = "in_progress" if course.id in started else "not_started"
-        else:
-            due_on = None
-            status = (
-                "completed" if valid else "in_progress" if course.id in started else "not_started"
-            )
-        rows.append(TrainingRow(course, course.id in due, due_on, status, completion))
-    rows.sort(key=lambda r: (STATUS_ORDER.index(r.status), r.due_on or date.max, r.course.title))
-    return rows
-
-
-def _course_due(person, today: date) -> dict[int, tuple[date, str]]:
-    """course id -> (earliest due date, most urgent status) under the person's requirements."""
-    stmt = assignments(today=today, user_id=person.id)
-    sub = stmt.subquery()
-    rows = db.session.execute(
-        select(Requirement.course_id, sub.c.due_day, sub.c.status)
-        .join(Requirement, Requirement.id == sub.c.requirement_id)
-        .where(Requirement.kind == RequirementKind.COURSE)
-    ).all()
-    urgency = ("overdue", "expiring", "pending", "completed")
-    due: dict[int, tuple[date, str]] = {}
-    for course_id, due_day, status in rows:
-        entry = (from_day_number(due_day), status)
-        if course_id not in due or (urgency.index(status), entry[0]) < (
-            urgency.index(due[course_id][1]),
-            due[course_id][0],
-        ):
-            due[course_id] = entry
-    return due
-
-
-def due_course_count(person, *, today: date | None = None) -> int:
-    """How many required courses ``person`` has still to complete or renew (one query)."""
-    rows = assignments(today=today or utcnow().date(), user_id=person.id).subquery()
-    return (
-        db.session.scalar(
-            select(func.count(func.distinct(Requirement.course_id)))
-            .select_from(rows)
-            .join(Requirement, Requirement.id == rows.c.requirement_id)
-            .where(Requirement.kind == RequirementKind.COURSE, rows.c.status != "completed")
-        )
-        or 0
-    )
-
-
-def _latest_completions(person) -> dict[int, Completion]:
-    completions = db.session.scalars(
-        select(Completion)
-        .where(Completion.user_id == person.id)
-        .order_by(Completion.course_id, Completion.sequence)
-    ).all()
-    return {c.course_id: c for c in completions}
-
-
-def _started_course_ids(person) -> set[int]:
-    """Courses with lesson progress or quiz attempts after their latest completion, if any."""
-    latest = (
-        select(Completion.course_id, func.max(Completion.completed_at).label("at"))
-        .where(Completion.user_id == person.id)
-        .group_by(Completion.course_id)
-        .subquery()
-    )
-    attempts = (
-        select(QuizAttempt.course_id)
-        .outerjoin(latest, latest.c.course_id == QuizAttempt.course_id)
-        .where(
-            QuizAttempt.user_id == person.id,
-            (latest.c.at.is_(None)) | (QuizAttempt.started_at > latest.c.at),
-        )
-    )
-    lessons = (
-        select(LessonProgress.course_id)
-        .outerjoin(latest, latest.c.course_id == LessonProgress.course_id)
-        .where(LessonProgress.user_id == person.id, latest.c.at.is_(None))
-    )
-    return set(db.session.scalars(attempts.union(lessons)))
-
-
-def _courses(ids: set[int]) -> list[Course]:
-    if not ids:
-        return []
-    return db.session.scalars(select(Course).where(Course.id.in_(ids))).all()

@@ -1,0 +1,142 @@
+"""What someone has to do in training: "My training" rows and the To do count."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from portal.access.visibility import courses_addressed_to
+from portal.core.clock import utcnow
+from portal.extensions import db
+from portal.reminders.localdays import from_day_number
+from portal.training.models import (
+    Completion,
+    Course,
+    LessonProgress,
+    QuizAttempt,
+    Requirement,
+    RequirementKind,
+)
+from portal.training.requirements import assignments
+
+
+@dataclass
+class TrainingRow:
+    """A course on someone's "My training" page."""
+
+    course: Course
+    required: bool
+    due_on: date | None
+    status: str  # not_started, in_progress, completed, expiring, overdue
+    completion: Completion | None
+
+
+STATUS_ORDER = ("overdue", "expiring", "in_progress", "not_started", "completed")
+
+
+def my_training(person, *, today: date | None = None, now=None) -> list[TrainingRow]:
+    """Every course ``person`` may take or has completed, most urgent first (five queries).
+
+    Required courses carry their due date and the requirement's status; the others are
+    not started, in progress or completed from the person's own records.
+    """
+    now = now or utcnow()
+    today = today or now.date()
+    courses = db.session.scalars(courses_addressed_to(person)).all()
+    due = _course_due(person, today)
+    completions = _latest_completions(person)
+    started = _started_course_ids(person)
+    shown = {c.id for c in courses}
+    archived = [c for c in _courses(set(completions) - shown)]
+    rows = []
+    for course in [*courses, *archived]:
+        completion = completions.get(course.id)
+        valid = completion is not None and (
+            completion.expires_at is None or completion.expires_at > now
+        )
+        if course.id in due:
+            due_on, status = due[course.id]
+            if status == "pending":
+                status = "in_progress" if course.id in started else "not_started"
+        else:
+            due_on = None
+            status = (
+                "completed" if valid else "in_progress" if course.id in started else "not_started"
+            )
+        rows.append(TrainingRow(course, course.id in due, due_on, status, completion))
+    rows.sort(key=lambda r: (STATUS_ORDER.index(r.status), r.due_on or date.max, r.course.title))
+    return rows
+
+
+def _course_due(person, today: date) -> dict[int, tuple[date, str]]:
+    """course id -> (earliest due date, most urgent status) under the person's requirements."""
+    stmt = assignments(today=today, user_id=person.id)
+    sub = stmt.subquery()
+    rows = db.session.execute(
+        select(Requirement.course_id, sub.c.due_day, sub.c.status)
+        .join(Requirement, Requirement.id == sub.c.requirement_id)
+        .where(Requirement.kind == RequirementKind.COURSE)
+    ).all()
+    urgency = ("overdue", "expiring", "pending", "completed")
+    due: dict[int, tuple[date, str]] = {}
+    for course_id, due_day, status in rows:
+        entry = (from_day_number(due_day), status)
+        if course_id not in due or (urgency.index(status), entry[0]) < (
+            urgency.index(due[course_id][1]),
+            due[course_id][0],
+        ):
+            due[course_id] = entry
+    return due
+
+
+def due_course_count(person, *, today: date | None = None) -> int:
+    """How many required courses ``person`` has still to complete or renew (one query)."""
+    rows = assignments(today=today or utcnow().date(), user_id=person.id).subquery()
+    return (
+        db.session.scalar(
+            select(func.count(func.distinct(Requirement.course_id)))
+            .select_from(rows)
+            .join(Requirement, Requirement.id == rows.c.requirement_id)
+            .where(Requirement.kind == RequirementKind.COURSE, rows.c.status != "completed")
+        )
+        or 0
+    )
+
+
+def _latest_completions(person) -> dict[int, Completion]:
+    completions = db.session.scalars(
+        select(Completion)
+        .where(Completion.user_id == person.id)
+        .order_by(Completion.course_id, Completion.sequence)
+    ).all()
+    return {c.course_id: c for c in completions}
+
+
+def _started_course_ids(person) -> set[int]:
+    """Courses with lesson progress or quiz attempts after their latest completion, if any."""
+    latest = (
+        select(Completion.course_id, func.max(Completion.completed_at).label("at"))
+        .where(Completion.user_id == person.id)
+        .group_by(Completion.course_id)
+        .subquery()
+    )
+    attempts = (
+        select(QuizAttempt.course_id)
+        .outerjoin(latest, latest.c.course_id == QuizAttempt.course_id)
+        .where(
+            QuizAttempt.user_id == person.id,
+            (latest.c.at.is_(None)) | (QuizAttempt.started_at > latest.c.at),
+        )
+    )
+    lessons = (
+        select(LessonProgress.course_id)
+        .outerjoin(latest, latest.c.course_id == LessonProgress.course_id)
+        .where(LessonProgress.user_id == person.id, latest.c.at.is_(None))
+    )
+    return set(db.session.scalars(attempts.union(lessons)))
+
+
+def _courses(ids: set[int]) -> list[Course]:
+    if not ids:
+        return []
+    return db.session.scalars(select(Course).where(Course.id.in_(ids))).all()
