@@ -82,6 +82,9 @@ def _register_features(app):
     from portal.roster.routes import bp as roster_bp
     from portal.search.cli import search_cli
     from portal.search.routes import bp as search_bp
+    from portal.training.editor_routes import bp as course_editor_bp
+    from portal.training.report_routes import bp as training_reports_bp
+    from portal.training.routes import bp as training_bp
 
     errors.init_app(app)
     templating.init_app(app)
@@ -100,6 +103,9 @@ def _register_features(app):
         announcements_bp,
         notifications_bp,
         mail_bp,
+        course_editor_bp,
+        training_reports_bp,
+        training_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -115,23 +115,36 @@ LIST_PAGES = (
     "/announcements/new",
     "/notifications",
     "/admin/mail",
+    "/training/",
+    "/training/manage/",
+    "/training/manage/new",
+    "/training/requirements",
+    "/training/requirements/new",
+    "/training/reports",
+    "/training/reports/overdue",
+    "/training/reports/expiring",
+    "/training/verify",
 )
 OK, NO = 200, 403
-EVERYONE = {"/library/": OK, "/search?q=refund": OK, "/notifications": OK}
+EVERYONE = {"/library/": OK, "/search?q=refund": OK, "/notifications": OK, "/training/": OK}
 AUTHORS = {
     "/library/new": OK,
     "/library/reviews": OK,
     "/announcements/manage": OK,
     "/announcements/new": OK,
+    "/training/manage/": OK,
+    "/training/manage/new": OK,
+    "/training/requirements": OK,
+    "/training/requirements/new": OK,
+    "/training/reports": OK,
+    "/training/reports/overdue": OK,
+    "/training/reports/expiring": OK,
+    "/training/verify": OK,
 }
 EXPECTED = {
     "agent": {
         **dict.fromkeys(LIST_PAGES, NO),
         **EVERYONE,
-        "/library/new": NO,
-        "/library/reviews": NO,
-        "/announcements/manage": NO,
-        "/announcements/new": NO,
     },
     "trainer": {
         **EVERYONE,

@@ -102,3 +102,32 @@ def test_a_document_requirement_sets_the_acknowledgement_due_date(
         assert pending[(agent.id, "document", other_doc.id)] == day_number(date(2026, 3, 16))
         assert pending[(agent.id, "document", document.id)] == day_number(date(2026, 4, 1))
         assert len([k for k in pending if k[0] == agent.id]) == 2
+
+
+def test_the_reminder_email_links_to_the_required_course(app, runner, make_user):
+    """The digest names the course, says when it is due and links to its page."""
+    from sqlalchemy import select
+
+    from portal.mail.models import OutboxMessage
+    from portal.mail.outbox import render
+    from portal.reminders import sending
+
+    prm = make_user("prm")
+    agent = make_user("agent", created_at=JOINED, timezone="UTC")
+    with app.app_context():
+        prm = db.session.get(User, prm.id)
+        course_id = _course(prm).id
+        _require(prm, "course", course_id, 7)
+    result = runner.invoke(args=["reminders", "send", "--today", "2026-03-09"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        message = db.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.template == sending.PERSON_TEMPLATE,
+                OutboxMessage.user_id == agent.id,
+            )
+        ).one()
+        body = render(message, db.session.get(User, agent.id)).get_content()
+    assert "Refunds 101" in body
+    assert "on 2026-03-09" in body or "today" in body.lower()
+    assert f"/training/courses/{course_id}" in body

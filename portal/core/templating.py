@@ -56,6 +56,7 @@ def navigation():
         ("Home", "home.home"),
         ("Library", "library.index"),
         ("Announcements", "announcements.index"),
+        ("Training", "training.index"),
     ]
     if can.view_partners:
         items.append(("Partners", "partners.index"))

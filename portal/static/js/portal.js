@@ -18,4 +18,9 @@ document.addEventListener("DOMContentLoaded", () => {
       });
     });
   });
+  // Print buttons (hidden without JavaScript, where the browser's own Print command serves).
+  document.querySelectorAll("[data-print]").forEach((el) => {
+    el.hidden = false;
+    el.addEventListener("click", () => window.print());
+  });
 });
