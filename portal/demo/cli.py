@@ -7,6 +7,7 @@ from portal.core.errors import InvalidInput
 from portal.demo import services
 from portal.demo.announcements import load_announcements
 from portal.demo.library import load_library
+from portal.demo.training import load_training
 from portal.extensions import db
 from portal.library.cli import tally
 from portal.partners.cli import fail
@@ -26,6 +27,7 @@ def load():
         result = services.load_demo()
         library = load_library()
         announcements = load_announcements()
+        training = load_training()
     except InvalidInput as error:
         db.session.rollback()
         fail(error)
@@ -38,7 +40,13 @@ def load():
         click.echo(f"{label} {count.created:3d} created, {count.present:3d} already present")
     _print_library(library)
     click.echo(f"Announcements: {announcements} created")
-    if not result.created_anything and not library.created_anything and not announcements:
+    click.echo(f"Training:  {training.summary}")
+    if not (
+        result.created_anything
+        or library.created_anything
+        or announcements
+        or training.created_anything
+    ):
         click.echo("The demo data was already loaded; nothing changed.")
     click.echo()
     _print_sign_ins(result.sign_ins)
