@@ -14,6 +14,7 @@ from portal.auth.services import send_invitation
 from portal.core.errors import InvalidInput
 from portal.core.locale import LANGUAGES, is_language, is_timezone
 from portal.extensions import db
+from portal.onboarding.enrolment import person_saved
 from portal.partners.models import Partner, Team
 from portal.people.models import User, normalize_email
 
@@ -145,6 +146,7 @@ def invite_person(actor, details: PersonDetails, *, send=True) -> User:
         target=person,
         summary=f"Created {person.email} ({person.role})",
     )
+    person_saved(person)
     if send:
         send_invitation(person, actor=actor)
     return person
@@ -187,6 +189,8 @@ def update_person(actor, person: User, details: PersonDetails) -> list[str]:
         summary=f"Updated {person.email}: {', '.join(changed)}",
         fields=changed,
     )
+    db.session.flush()
+    person_saved(person, changed)
     return changed
 
 

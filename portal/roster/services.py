@@ -16,6 +16,7 @@ from portal.auth.services import send_invitation
 from portal.core.clock import utcnow
 from portal.core.errors import InvalidInput
 from portal.extensions import db
+from portal.onboarding.enrolment import enrol_new_hires
 from portal.partners.models import Partner
 from portal.people.models import User
 from portal.roster.models import RosterImport
@@ -120,6 +121,9 @@ def apply_import(actor, roster_import: RosterImport, *, send_invitations: bool =
     db.session.add_all(created)
     db.session.flush()
     _record_people(actor, partner, plans)
+    saved = [plan.person.id for plan in plans if plan.action in ("new", "update")]
+    if saved:
+        enrol_new_hires(user_ids=saved)
     invited = 0
     if send_invitations:
         for person in created:
