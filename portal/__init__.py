@@ -74,6 +74,9 @@ def _register_features(app):
     from portal.mail.cli import mail_cli
     from portal.mail.routes import bp as mail_bp
     from portal.notifications.routes import bp as notifications_bp
+    from portal.onboarding.builder_routes import bp as path_builder_bp
+    from portal.onboarding.cohort_routes import bp as onboarding_cohorts_bp
+    from portal.onboarding.routes import bp as onboarding_bp
     from portal.partners.cli import partners_cli
     from portal.partners.routes import bp as partners_bp
     from portal.people.cli import users_cli
@@ -106,6 +109,9 @@ def _register_features(app):
         course_editor_bp,
         training_reports_bp,
         training_bp,
+        path_builder_bp,
+        onboarding_cohorts_bp,
+        onboarding_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

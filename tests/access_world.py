@@ -13,6 +13,7 @@ from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
 from portal.extensions import db
+from portal.onboarding.models import PathStep
 
 # --- the world: two competing partners ------------------------------------------------------
 
@@ -216,6 +217,36 @@ def _training(app, side):
     return side
 
 
+def _onboarding(app, side):
+    """A published partner-local onboarding path of ``side`` with a hands-on step, and the
+    agent enrolled on it by hand with the step signed off (built once)."""
+    if not hasattr(side, "path_id"):
+        from portal.core.clock import utcnow
+        from portal.onboarding.enrolment import enrol_by_hand
+        from portal.onboarding.progress import sign_off
+        from portal.people.models import User
+        from tests.onboarding_helpers import path_with_steps
+
+        with app.app_context():
+            trainer = db.session.get(User, side.trainer.id)
+            path = path_with_steps(
+                trainer,
+                [{"kind": "task", "title": "Shadow five calls", "due_day": 5}],
+                title=f"{side.partner.name} new hire path",
+            )
+            (step,) = db.session.scalars(
+                select(PathStep).where(PathStep.version_id == path.current_version_id)
+            ).all()
+            agent = db.session.get(User, side.agent.id)
+            enrolment = enrol_by_hand(
+                trainer, agent, path, start=utcnow().date(), reason="Joined the floor"
+            )
+            sign_off(trainer, enrolment, step, comment="Shadowed five calls")
+            db.session.commit()
+            side.path_id, side.step_id, side.enrolment_id = path.id, step.id, enrolment.id
+    return side
+
+
 # Every URL argument that names an object, mapped to the ids of one partner's objects of that
 # kind. A route with an id argument not listed here fails the walk until someone adds it.
 ID_ARGUMENTS = {
@@ -235,6 +266,9 @@ ID_ARGUMENTS = {
     "requirement_id": lambda app, side: [_training(app, side).requirement_id],
     "attempt_id": lambda app, side: _training(app, side).attempt_ids,
     "completion_id": lambda app, side: [_training(app, side).completion_id],
+    "path_id": lambda app, side: [_onboarding(app, side).path_id],
+    "step_id": lambda app, side: [_onboarding(app, side).step_id],
+    "enrolment_id": lambda app, side: [_onboarding(app, side).enrolment_id],
 }
 # Other URL arguments the walk fills with a fixed value.
 OTHER_ARGUMENTS = {"filename": "notes.txt"}

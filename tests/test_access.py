@@ -124,9 +124,21 @@ LIST_PAGES = (
     "/training/reports/overdue",
     "/training/reports/expiring",
     "/training/verify",
+    "/onboarding/",
+    "/onboarding/board",
+    "/onboarding/enrol",
+    "/onboarding/cohorts",
+    "/onboarding/manage/",
+    "/onboarding/manage/new",
 )
 OK, NO = 200, 403
-EVERYONE = {"/library/": OK, "/search?q=refund": OK, "/notifications": OK, "/training/": OK}
+EVERYONE = {
+    "/library/": OK,
+    "/search?q=refund": OK,
+    "/notifications": OK,
+    "/training/": OK,
+    "/onboarding/": OK,
+}
 AUTHORS = {
     "/library/new": OK,
     "/library/reviews": OK,
@@ -140,6 +152,11 @@ AUTHORS = {
     "/training/reports/overdue": OK,
     "/training/reports/expiring": OK,
     "/training/verify": OK,
+    "/onboarding/board": OK,
+    "/onboarding/enrol": OK,
+    "/onboarding/cohorts": OK,
+    "/onboarding/manage/": OK,
+    "/onboarding/manage/new": OK,
 }
 EXPECTED = {
     "agent": {

@@ -61,6 +61,20 @@ class Actions:
     QUESTIONS_REORDERED = "training.questions_reordered"
     REQUIREMENT_CREATED = "training.requirement_created"
     REQUIREMENT_WITHDRAWN = "training.requirement_withdrawn"
+    PATH_CREATED = "onboarding.path_created"
+    PATH_UPDATED = "onboarding.path_updated"
+    PATH_DRAFT_STARTED = "onboarding.draft_started"
+    PATH_PHASES_RENAMED = "onboarding.phases_renamed"
+    PATH_STEP_ADDED = "onboarding.step_added"
+    PATH_STEP_UPDATED = "onboarding.step_updated"
+    PATH_STEP_REMOVED = "onboarding.step_removed"
+    PATH_PUBLISHED = "onboarding.path_published"
+    PATH_ARCHIVED = "onboarding.path_archived"
+    PATH_RESTORED = "onboarding.path_restored"
+    ENROLLED = "onboarding.enrolled"
+    START_MOVED = "onboarding.start_moved"
+    SIGNED_OFF = "onboarding.signed_off"
+    SIGN_OFF_REVERSED = "onboarding.sign_off_reversed"
 
     @classmethod
     def all(cls) -> list[str]:

@@ -45,10 +45,13 @@ def page_url(page: int) -> str:
 
 
 def navigation():
-    """(label, endpoint) pairs the signed-in user may use, in order.
+    """What the signed-in user may open, in order: (label, endpoint) pairs, or
+    (label, [(label, endpoint), ...]) for a menu.
 
-    Kept to one line at desktop width: the roster import is a button on the people page and
-    reviews a button in the library; administrators' pages are in the account menu.
+    Kept to one line at desktop width: partners, teams and people share one "People" menu,
+    the roster import is a button on the people page and reviews a button in the library;
+    administrators' pages are in the account menu. Onboarding shows for those who follow
+    someone's path and for people on one.
     """
     if not current_user.is_authenticated:
         return []
@@ -58,13 +61,41 @@ def navigation():
         ("Announcements", "announcements.index"),
         ("Training", "training.index"),
     ]
+    if current_user.role == "agent":
+        if on_a_path():
+            items.append(("Onboarding", "onboarding.index"))
+    else:
+        onboarding = [("My path", "onboarding.index")] if on_a_path() else []
+        onboarding += [
+            ("Board", "onboarding.board"),
+            ("Cohorts", "onboarding_cohorts.index"),
+            ("Path builder", "path_builder.index"),
+        ]
+        items.append(("Onboarding", onboarding))
+    roster = []
     if can.view_partners:
-        items.append(("Partners", "partners.index"))
+        roster.append(("Partners", "partners.index"))
     if can.manage_teams:
-        items.append(("Teams", "partners.teams"))
+        roster.append(("Teams", "partners.teams"))
     if can.manage_people:
-        items.append(("People", "people.index"))
+        roster.append(("People", "people.index"))
+    if roster:
+        items.append(("People", roster))
     return items
+
+
+def on_a_path() -> bool:
+    """Whether the signed-in person is enrolled on an onboarding path (once per request)."""
+    from sqlalchemy import exists, select
+
+    from portal.extensions import db
+    from portal.onboarding.models import Enrolment
+
+    if "on_a_path" not in g:
+        g.on_a_path = db.session.scalar(
+            select(exists().where(Enrolment.user_id == current_user.id))
+        )
+    return g.on_a_path
 
 
 def todo_count() -> int:

@@ -7,6 +7,7 @@ from portal.access.permissions import VIEW_AUDIT_LOG
 from portal.access.roles import Role
 from portal.core.clock import local, utcnow
 from portal.home import services
+from portal.onboarding.board import home_summary
 
 bp = Blueprint("home", __name__)
 
@@ -22,6 +23,7 @@ def home():
     }
     if not current_user.is_staff:
         context["todo"] = services.todo(current_user)
+        context["onboarding"] = home_summary(current_user, today)
     if role is Role.AGENT:
         return render_template("home/agent.html", **context)
     context["new_hires"] = services.new_hires(current_user, today=today)
