@@ -7,6 +7,7 @@ from portal.core.errors import InvalidInput
 from portal.demo import services
 from portal.demo.announcements import load_announcements
 from portal.demo.library import load_library
+from portal.demo.onboarding import load_onboarding
 from portal.demo.training import load_training
 from portal.extensions import db
 from portal.library.cli import tally
@@ -28,6 +29,7 @@ def load():
         library = load_library()
         announcements = load_announcements()
         training = load_training()
+        onboarding = load_onboarding()
     except InvalidInput as error:
         db.session.rollback()
         fail(error)
@@ -41,11 +43,13 @@ def load():
     _print_library(library)
     click.echo(f"Announcements: {announcements} created")
     click.echo(f"Training:  {training.summary}")
+    click.echo(f"Onboarding: {onboarding.summary}")
     if not (
         result.created_anything
         or library.created_anything
         or announcements
         or training.created_anything
+        or onboarding.created_anything
     ):
         click.echo("The demo data was already loaded; nothing changed.")
     click.echo()
