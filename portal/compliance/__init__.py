@@ -1,0 +1,1 @@
+"""Compliance reporting: obligations, the dashboard, person pages, exports and business reviews."""
