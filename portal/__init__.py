@@ -65,6 +65,9 @@ def _register_features(app):
     from portal.attachments.routes import bp as attachments_bp
     from portal.audit.routes import bp as audit_bp
     from portal.auth.routes import bp as auth_bp
+    from portal.compliance.dashboard_routes import bp as compliance_bp
+    from portal.compliance.person_routes import bp as person_compliance_bp
+    from portal.compliance.review_routes import bp as business_review_bp
     from portal.core import errors, templating
     from portal.core.routes import bp as core_bp
     from portal.demo.cli import demo_cli
@@ -112,6 +115,9 @@ def _register_features(app):
         path_builder_bp,
         onboarding_cohorts_bp,
         onboarding_bp,
+        business_review_bp,
+        person_compliance_bp,
+        compliance_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -41,3 +41,14 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "connect")
+def _postgresql_settings(dbapi_connection, _record):
+    """PostgreSQL: no JIT compilation. The report queries are wide; JIT-compiling one took
+    39 of 42 seconds on a 5,000-person database whose query ran in 2."""
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute("SET jit = off")
+        dbapi_connection.autocommit = autocommit

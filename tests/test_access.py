@@ -130,6 +130,9 @@ LIST_PAGES = (
     "/onboarding/cohorts",
     "/onboarding/manage/",
     "/onboarding/manage/new",
+    "/reports/compliance",
+    "/reports/compliance/people",
+    "/reports/review",
 )
 OK, NO = 200, 403
 EVERYONE = {
@@ -157,6 +160,9 @@ AUTHORS = {
     "/onboarding/cohorts": OK,
     "/onboarding/manage/": OK,
     "/onboarding/manage/new": OK,
+    "/reports/compliance": OK,
+    "/reports/compliance/people": OK,
+    "/reports/review": OK,
 }
 EXPECTED = {
     "agent": {

@@ -119,3 +119,13 @@ def test_it_is_one_statement_usable_as_a_subquery(app, make_user, make_document)
             db.session.execute(select(sub.c.kind, func.count()).group_by(sub.c.kind)).all()
         )
         assert counts == {"document": 1}
+
+
+def test_items_are_filtered_at_the_source(app, make_user, make_document):
+    make_user("agent")
+    first = make_document("Policy", requires_ack=True)
+    make_document("Playbook", requires_ack=True)
+    with app.app_context():
+        rows = obligation_rows(today=date(2026, 12, 1), kinds=["document"], item_ids=[first.id])
+        assert [r.item_id for r in rows] == [first.id]
+        assert obligation_rows(today=date(2026, 12, 1), kinds=["course"], item_ids=[first.id]) == []

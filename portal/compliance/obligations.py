@@ -53,12 +53,19 @@ def _later(a, b):
     return case((a > b, a), else_=b)
 
 
-def _people(partner_ids):
+def _people(partner_ids, user_id=None):
     """Conditions on ``User``: the active agents and trainers of active partners."""
     conditions = [User.active, User.role.in_(AUDIENCE_ROLES), Partner.active]
     if partner_ids is not None:
         conditions.append(User.partner_id.in_(list(partner_ids)))
+    if user_id is not None:
+        conditions.append(User.id == user_id)
     return conditions
+
+
+def _items(column, item_ids):
+    """Conditions keeping the items ``item_ids`` (none when it is None)."""
+    return [] if item_ids is None else [column.in_(list(item_ids))]
 
 
 def _addressed(model):
@@ -79,7 +86,7 @@ def _status(today_number, due_day, done_at):
     )
 
 
-def document_obligations(*, today: date, partner_ids=None):
+def document_obligations(*, today: date, partner_ids=None, user_id=None, item_ids=None):
     within = current_app.config["ACKNOWLEDGE_WITHIN_DAYS"]
     material = aliased(DocumentVersion)
     acked = (
@@ -89,7 +96,10 @@ def document_obligations(*, today: date, partner_ids=None):
             func.min(Acknowledgement.acknowledged_at).label("at"),
         )
         .join(Document, Document.id == Acknowledgement.document_id)
-        .where(Acknowledgement.version_number >= Document.ack_from_number)
+        .where(
+            Acknowledgement.version_number >= Document.ack_from_number,
+            *([Acknowledgement.user_id == user_id] if user_id is not None else []),
+        )
         .group_by(Acknowledgement.user_id, Acknowledgement.document_id)
         .subquery("acked")
     )
@@ -101,7 +111,13 @@ def document_obligations(*, today: date, partner_ids=None):
         )
         .join(User, _addressed(Requirement))
         .where(
-            Requirement.kind == RequirementKind.DOCUMENT.value, Requirement.withdrawn_at.is_(None)
+            Requirement.kind == RequirementKind.DOCUMENT.value,
+            Requirement.withdrawn_at.is_(None),
+            # Narrowed here too: joined on the document alone, an unnarrowed subquery makes
+            # the database build every person's due days to answer for one partner or person.
+            *_items(Requirement.document_id, item_ids),
+            *([User.id == user_id] if user_id is not None else []),
+            *([User.partner_id.in_(list(partner_ids))] if partner_ids is not None else []),
         )
         .group_by(Requirement.document_id, User.id)
         .subquery("doc_required")
@@ -135,14 +151,20 @@ def document_obligations(*, today: date, partner_ids=None):
         .where(
             Document.status == DocumentStatus.PUBLISHED.value,
             Document.requires_ack,
-            *_people(partner_ids),
+            *_people(partner_ids, user_id),
+            *_items(Document.id, item_ids),
         )
     )
 
 
-def course_obligations(*, today: date, partner_ids=None):
+def course_obligations(*, today: date, partner_ids=None, user_id=None, item_ids=None):
     """Required courses, one row per person and course (the most urgent requirement)."""
-    rows = assignments(today=today).subquery("assigned")
+    required = None
+    if item_ids is not None:
+        required = select(Requirement.id).where(Requirement.course_id.in_(list(item_ids)))
+    rows = assignments(
+        today=today, user_id=user_id, requirement_ids=required, partner_ids=partner_ids
+    ).subquery("assigned")
     urgency = case(
         (rows.c.status == "overdue", 0),
         (rows.c.status == "pending", 1),
@@ -190,7 +212,7 @@ def course_obligations(*, today: date, partner_ids=None):
     return stmt
 
 
-def announcement_obligations(*, today: date, partner_ids=None):
+def announcement_obligations(*, today: date, partner_ids=None, user_id=None, item_ids=None):
     within = current_app.config["ACKNOWLEDGE_WITHIN_DAYS"]
     asked_since = _later(day_of(Announcement.publish_at), day_of(User.created_at))
     due_day = func.coalesce(day_of(Announcement.effective_on), asked_since + within)
@@ -222,13 +244,16 @@ def announcement_obligations(*, today: date, partner_ids=None):
             Announcement.status == AnnouncementStatus.PUBLISHED.value,
             Announcement.requires_ack,
             day_of(Announcement.publish_at) <= day_number(today),
-            *_people(partner_ids),
+            *_people(partner_ids, user_id),
+            *_items(Announcement.id, item_ids),
         )
     )
 
 
-def path_obligations(*, today: date, partner_ids=None):
-    progress = enrolment_rows(today=today).subquery("path_progress")
+def path_obligations(*, today: date, partner_ids=None, user_id=None, item_ids=None):
+    narrow = [Enrolment.user_id == user_id] if user_id is not None else []
+    narrow += _items(Enrolment.path_id, item_ids)
+    progress = enrolment_rows(today=today, where=narrow).subquery("path_progress")
     due_day = day_of(Enrolment.start_date) + PATH_DAYS - 1
     status = case(
         (progress.c.ready_at.is_not(None), "done"),
@@ -252,7 +277,7 @@ def path_obligations(*, today: date, partner_ids=None):
         .join(OnboardingPath, OnboardingPath.id == Enrolment.path_id)
         .join(User, User.id == Enrolment.user_id)
         .join(Partner, Partner.id == User.partner_id)
-        .where(*_people(partner_ids))
+        .where(*_people(partner_ids, user_id))
     )
 
 
@@ -264,13 +289,18 @@ SOURCES = {
 }
 
 
-def obligations(*, today: date, partner_ids=None, kinds=None):
+def obligations(*, today: date, partner_ids=None, kinds=None, user_id=None, item_ids=None):
     """SQL select: every obligation of active partner people (see the module docstring).
 
-    ``partner_ids`` limits it to those partners' people; ``kinds`` to some of :data:`KINDS`.
-    Use it as a subquery: ``obligations(...).subquery()``.
+    ``partner_ids`` limits it to those partners' people, ``user_id`` to one person (each
+    source filters at its root, so the database never builds everyone's rows for one person);
+    ``kinds`` to some of :data:`KINDS`, and ``item_ids`` to those items (with one kind). Use it
+    as a subquery: ``obligations(...).subquery()``.
     """
-    parts = [SOURCES[k](today=today, partner_ids=partner_ids) for k in (kinds or KINDS)]
+    parts = [
+        SOURCES[k](today=today, partner_ids=partner_ids, user_id=user_id, item_ids=item_ids)
+        for k in (kinds or KINDS)
+    ]
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 

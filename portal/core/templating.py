@@ -66,12 +66,19 @@ def navigation():
             items.append(("Onboarding", "onboarding.index"))
     else:
         onboarding = [("My path", "onboarding.index")] if on_a_path() else []
-        onboarding += [
-            ("Board", "onboarding.board"),
-            ("Cohorts", "onboarding_cohorts.index"),
-            ("Path builder", "path_builder.index"),
-        ]
+        onboarding += [("Board", "onboarding.board"), ("Path builder", "path_builder.index")]
         items.append(("Onboarding", onboarding))
+        items.append(
+            (
+                "Reports",
+                [
+                    ("Compliance", "compliance.index"),
+                    ("Business review", "business_review.index"),
+                    ("Training", "training_reports.index"),
+                    ("Onboarding cohorts", "onboarding_cohorts.index"),
+                ],
+            )
+        )
     roster = []
     if can.view_partners:
         roster.append(("Partners", "partners.index"))

@@ -176,6 +176,8 @@ class Acknowledgement(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "version_id"),
         Index("ix_acknowledgement_document_user", "document_id", "user_id", "version_number"),
+        # Reports over a period (weekly completions, business reviews).
+        Index("ix_acknowledgement_acknowledged_at", "acknowledged_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -246,6 +246,7 @@ class Completion(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "course_id", "sequence"),
         Index("ix_completion_course_user", "course_id", "user_id", "expires_at"),
+        Index("ix_completion_completed_at", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

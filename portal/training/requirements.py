@@ -12,7 +12,7 @@ arithmetic is plain integers on SQLite and PostgreSQL alike.
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Integer, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Integer, Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -219,7 +219,12 @@ def _rule_due_day():
 
 
 def assignments(
-    *, today: date, requirement_ids=None, partner_id: int | None = None, user_id: int | None = None
+    *,
+    today: date,
+    requirement_ids=None,
+    partner_id: int | None = None,
+    user_id: int | None = None,
+    partner_ids=None,
 ):
     """SQL select of every active person's standing under every active requirement.
 
@@ -229,7 +234,8 @@ def assignments(
     latest completion expires (recertification). People are the active agents and trainers of
     active partners in the requirement's audience (a partner-local requirement: only that
     partner's; a document's: only those the document asks to acknowledge it). ``partner_id``
-    and ``user_id`` narrow it. One query, whatever the number of people.
+    (or several, ``partner_ids``) and ``user_id`` narrow it. One query, whatever the number of
+    people.
     """
     today_day = literal(day_number(today))
     latest_sequence = (
@@ -313,9 +319,12 @@ def assignments(
         )
     )
     if requirement_ids is not None:
-        base = base.where(Requirement.id.in_(list(requirement_ids)))
+        ids = requirement_ids if isinstance(requirement_ids, Select) else list(requirement_ids)
+        base = base.where(Requirement.id.in_(ids))
     if partner_id is not None:
         base = base.where(User.partner_id == partner_id)
+    if partner_ids is not None:
+        base = base.where(User.partner_id.in_(list(partner_ids)))
     if user_id is not None:
         base = base.where(User.id == user_id)
     row = base.subquery("base")
