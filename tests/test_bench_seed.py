@@ -41,7 +41,7 @@ def seeded(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("seed")
     if request.param == "postgresql":
         if not PG_URL:
-            pytest.skip("set TEST_DATABASE_URL to seed PostgreSQL")
+            pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL (CI sets it)")
         schema = private_schema(PG_URL, "seed")
         url = schema.__enter__()
         request.addfinalizer(lambda: schema.__exit__(None, None, None))

@@ -25,7 +25,7 @@ def empty_database(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
     if not PG_URL:
-        pytest.skip("set TEST_DATABASE_URL to check the migrations on PostgreSQL")
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL to check the migrations (CI sets it)")
     with private_schema(PG_URL, "mig") as url:
         yield url
 
