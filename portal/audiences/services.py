@@ -102,7 +102,10 @@ def apply_audience(audience: Audience, spec: AudienceSpec) -> Audience:
 
 
 def _rules(model, audience_id, *conditions):
-    return exists().where(model.audience_id == audience_id, *conditions)
+    # Correlated with every other table, at any depth: audience checks are nested inside
+    # other subqueries (a requirement looked up per person), where automatic correlation
+    # only sees the nearest enclosing select.
+    return exists().where(model.audience_id == audience_id, *conditions).correlate_except(model)
 
 
 def audience_includes(audience_id, partner_id, team_id, role, language) -> ColumnElement[bool]:

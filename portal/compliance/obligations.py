@@ -86,6 +86,20 @@ def _status(today_number, due_day, done_at):
     )
 
 
+def people_narrowed(user_column, partner_ids=None, user_id=None):
+    """Conditions narrowing a records table's ``user_column`` to some partners or one person.
+
+    Aggregates over records (acknowledgements, completions) are joined to people afterwards;
+    without these the database would aggregate everyone's records to answer for one partner.
+    """
+    if user_id is not None:
+        return [user_column == user_id]
+    if partner_ids is not None:
+        people = select(User.id).where(User.partner_id.in_(list(partner_ids)))
+        return [user_column.in_(people)]
+    return []
+
+
 def document_obligations(*, today: date, partner_ids=None, user_id=None, item_ids=None):
     within = current_app.config["ACKNOWLEDGE_WITHIN_DAYS"]
     material = aliased(DocumentVersion)
@@ -98,32 +112,29 @@ def document_obligations(*, today: date, partner_ids=None, user_id=None, item_id
         .join(Document, Document.id == Acknowledgement.document_id)
         .where(
             Acknowledgement.version_number >= Document.ack_from_number,
-            *([Acknowledgement.user_id == user_id] if user_id is not None else []),
+            *people_narrowed(Acknowledgement.user_id, partner_ids, user_id),
+            *_items(Acknowledgement.document_id, item_ids),
         )
         .group_by(Acknowledgement.user_id, Acknowledgement.document_id)
         .subquery("acked")
     )
-    required = (
-        select(
-            Requirement.document_id,
-            User.id.label("user_id"),
-            func.min(_rule_due_day()).label("due_day"),
-        )
-        .join(User, _addressed(Requirement))
+    # The earliest due day a document requirement gives this person, looked up per row: a
+    # document has few requirements, while a grouped (document, person) subquery joined
+    # back on both keys led the planner to merge on the document alone and compare every
+    # pair of its people (quadratic in a partner's size).
+    required_due = (
+        select(func.min(_rule_due_day()))
         .where(
+            Requirement.document_id == Document.id,
             Requirement.kind == RequirementKind.DOCUMENT.value,
             Requirement.withdrawn_at.is_(None),
-            # Narrowed here too: joined on the document alone, an unnarrowed subquery makes
-            # the database build every person's due days to answer for one partner or person.
-            *_items(Requirement.document_id, item_ids),
-            *([User.id == user_id] if user_id is not None else []),
-            *([User.partner_id.in_(list(partner_ids))] if partner_ids is not None else []),
+            _addressed(Requirement),
         )
-        .group_by(Requirement.document_id, User.id)
-        .subquery("doc_required")
+        .correlate(Document, User)
+        .scalar_subquery()
     )
     asked_since = _later(day_of(material.published_at), day_of(User.created_at))
-    due_day = func.coalesce(required.c.due_day, asked_since + within)
+    due_day = func.coalesce(required_due, asked_since + within)
     return (
         select(
             literal("document", String).label("kind"),
@@ -144,10 +155,6 @@ def document_obligations(*, today: date, partner_ids=None, user_id=None, item_id
             and_(material.document_id == Document.id, material.number == Document.ack_from_number),
         )
         .outerjoin(acked, and_(acked.c.user_id == User.id, acked.c.document_id == Document.id))
-        .outerjoin(
-            required,
-            and_(required.c.user_id == User.id, required.c.document_id == Document.id),
-        )
         .where(
             Document.status == DocumentStatus.PUBLISHED.value,
             Document.requires_ack,

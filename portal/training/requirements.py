@@ -218,6 +218,18 @@ def _rule_due_day():
     return case((rule_day < start, start + GRACE_DAYS), else_=rule_day)
 
 
+def _completions_of(partner_id, partner_ids, user_id) -> list:
+    """Conditions on Completion keeping the people ``assignments`` is narrowed to: the
+    latest completion per person and course is then found among theirs only, not everyone's."""
+    if user_id is not None:
+        return [Completion.user_id == user_id]
+    wanted = [] if partner_id is None else [partner_id]
+    wanted += [] if partner_ids is None else list(partner_ids)
+    if partner_id is None and partner_ids is None:
+        return []
+    return [Completion.user_id.in_(select(User.id).where(User.partner_id.in_(wanted)))]
+
+
 def assignments(
     *,
     today: date,
@@ -244,6 +256,7 @@ def assignments(
             Completion.course_id,
             func.max(Completion.sequence).label("sequence"),
         )
+        .where(*_completions_of(partner_id, partner_ids, user_id))
         .group_by(Completion.user_id, Completion.course_id)
         .subquery("latest_sequence")
     )
