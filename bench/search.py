@@ -1,15 +1,20 @@
-"""Search benchmark: the portal's Whoosh index against SQLite FTS5 on the same corpus.
+"""Search benchmark: the portal's search backend against SQLite FTS5 on the same corpus.
 
     .venv/bin/python bench/search.py [--docs 2000] [--queries 500] [--seed 7]
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \
+        .venv/bin/python bench/search.py --backend postgres
 
 Generates a deterministic corpus of support-content documents (300-1,500 words each), builds
-the Whoosh index with the portal's own schema and parser (portal/search/whoosh_schema.py) and
-an FTS5 table (porter stemming, title weighted like Whoosh's title boost), runs the same
-queries against both (1-3 words, some quoted phrases; top 10 by relevance) and prints build
-time, index size, query p50/p95 and the Whoosh/FTS5 ratio. Not a test: it never fails on time.
+the portal's index (``--backend whoosh``, the default: the Whoosh index with the portal's own
+schema and parser, portal/search/whoosh_schema.py; ``postgres``: the search_entry table in a
+schema of its own in DATABASE_URL, dropped afterwards) and an FTS5 table (porter stemming,
+title weighted like the portal's title weight), runs the same queries against both (1-3
+words, some quoted phrases; top 10 by relevance) and prints build time, index size, query
+p50/p95 and the portal/FTS5 ratio. Not a test: it never fails on time.
 """
 
 import argparse
+import os
 import random
 import shutil
 import sqlite3
@@ -17,13 +22,25 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import create_engine, func, select  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
 from portal.access.roles import Role  # noqa: E402
 from portal.search.base import IndexedDocument, SearchQuery  # noqa: E402
+from portal.search.models import SearchEntry  # noqa: E402
+from portal.search.postgres_backend import (  # noqa: E402
+    CONFIG,
+    RANK_BY_LENGTH,
+    PostgresBackend,
+    entry,
+)
 from portal.search.whoosh_backend import WhooshBackend  # noqa: E402
 from portal.search.whoosh_schema import parse_query  # noqa: E402
 
@@ -138,6 +155,62 @@ def build_whoosh(documents, folder: Path):
     return backend, time.perf_counter() - started
 
 
+@contextmanager
+def whoosh_runs(documents, folder: Path):
+    """Yields (build seconds, MB, top-10 function, search-page function) for Whoosh."""
+    backend, seconds = build_whoosh(documents, folder)
+    # The portal's evaluation (portal/search/whoosh_engine.py) on one searcher reused for
+    # every query.
+    searcher = backend._searcher()
+    norms = backend._norms(searcher)
+
+    def top(text):
+        parsed, _ = parse_query(text)
+        if parsed is None:
+            return []
+        engine = backend._evaluator(searcher)  # reads each term's postings once per query
+        return [docnum for _, docnum in engine.top(parsed, engine.docs(parsed), 0, 10, norms)]
+
+    yield seconds, _size(folder), top, lambda text: backend.search(SearchQuery(text), AGENT).hits
+
+
+@contextmanager
+def postgres_runs(documents, url: str):
+    """Yields (build seconds, MB, top-10 function, search-page function) for a search_entry
+    table built as `search reindex` builds it, in a new schema of the database at ``url``
+    (dropped afterwards)."""
+    schema = f"bench_search_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        # search_entry refers to the portal's documents: their ids are all it needs here.
+        conn.exec_driver_sql("CREATE TABLE document (id integer PRIMARY KEY)")
+        conn.exec_driver_sql(f"INSERT INTO document SELECT generate_series(1, {len(documents)})")
+        SearchEntry.__table__.create(conn)
+    try:
+        started = time.perf_counter()
+        backend = PostgresBackend(engine)
+        backend.rebuild(iter(documents), len(documents))
+        seconds = time.perf_counter() - started
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE search_entry")
+            size = conn.exec_driver_sql("SELECT pg_total_relation_size('search_entry')").scalar()
+
+        def top(text):
+            query = func.websearch_to_tsquery(CONFIG, text)
+            rank = func.ts_rank_cd(entry.c.vector, query, RANK_BY_LENGTH)
+            stmt = select(entry.c.document_id).where(entry.c.vector.op("@@")(query))
+            with engine.begin() as conn:
+                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # as the backend does
+                return conn.scalars(stmt.order_by(rank.desc()).limit(10)).all()
+
+        yield seconds, size / 1e6, top, lambda text: backend.search(SearchQuery(text), AGENT).hits
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
+
+
 def build_fts(documents, path: Path):
     """The same documents in FTS5, plus the columns and tags table the page's facets need."""
     started = time.perf_counter()
@@ -210,7 +283,16 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--backend",
+        choices=["whoosh", "postgres"],
+        default="whoosh",
+        help="the portal's search backend to measure (postgres: in DATABASE_URL)",
+    )
     args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if args.backend == "postgres" and not url.startswith("postgresql"):
+        parser.error("--backend postgres needs DATABASE_URL=postgresql+psycopg://...")
 
     documents = make_corpus(args.docs, args.seed)
     queries = make_queries(documents, args.queries, args.seed)
@@ -220,49 +302,43 @@ def main() -> None:
         f"(median {statistics.median(words):.0f}); {len(queries)} queries"
     )
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
+    name = {"whoosh": "Whoosh", "postgres": "PostgreSQL"}[args.backend]
+    runs = (
+        postgres_runs(documents, url)
+        if args.backend == "postgres"
+        else whoosh_runs(documents, workdir / "whoosh")
+    )
     try:
-        backend, whoosh_build = build_whoosh(documents, workdir / "whoosh")
-        db, fts_build = build_fts(documents, workdir / "fts.db")
-        print(
-            f"Build: Whoosh {whoosh_build:.1f} s, {_size(workdir / 'whoosh'):.1f} MB; "
-            f"FTS5 {fts_build:.2f} s, {_size(workdir / 'fts.db'):.1f} MB"
-        )
+        with runs as (build, size, portal_top, portal_page):
+            db, fts_build = build_fts(documents, workdir / "fts.db")
+            print(
+                f"Build: {name} {build:.1f} s, {size:.1f} MB; "
+                f"FTS5 {fts_build:.2f} s, {_size(workdir / 'fts.db'):.1f} MB"
+            )
 
-        # 1. The engines alone: the ten best documents for each query (Whoosh: the portal's
-        # evaluation, portal/search/whoosh_engine.py, on one searcher reused for every query).
-        searcher = backend._searcher()
-        norms = backend._norms(searcher)
+            # 1. The engines alone: the ten best documents for each query.
+            def fts_top(text):
+                return db.execute(
+                    "SELECT rowid FROM docs WHERE docs MATCH ? "
+                    "ORDER BY bm25(docs, 3.0, 1.0, 1.0) LIMIT 10",
+                    (_fts_query(text),),
+                ).fetchall()
 
-        def whoosh_top(text):
-            parsed, _ = parse_query(text)
-            if parsed is None:
-                return []
-            engine = backend._evaluator(searcher)  # reads each term's postings once per query
-            return [docnum for _, docnum in engine.top(parsed, engine.docs(parsed), 0, 10, norms)]
+            top = _time(portal_top, queries), _time(fts_top, queries)
+            _report("Top 10 by relevance", name, queries, *top)
 
-        def fts_top(text):
-            return db.execute(
-                "SELECT rowid FROM docs WHERE docs MATCH ? "
-                "ORDER BY bm25(docs, 3.0, 1.0, 1.0) LIMIT 10",
-                (_fts_query(text),),
-            ).fetchall()
+            # 2. What /search computes: the page of hits with highlights, the total and the
+            # kind and tag facet counts, inside an agent's audience filter (the portal's code).
+            def fts_page(text):
+                params = {"q": _fts_query(text)}
+                rows = db.execute(FTS_PAGE[0], params).fetchall()
+                for sql in FTS_PAGE[1:]:
+                    db.execute(sql, params).fetchall()
+                return rows
 
-        _report("Top 10 by relevance", queries, _time(whoosh_top, queries), _time(fts_top, queries))
-
-        # 2. What /search computes: the page of hits with highlights, the total and the kind
-        # and tag facet counts, inside an agent's audience filter (Whoosh: the portal's code).
-        def whoosh_page(text):
-            return backend.search(SearchQuery(text=text), AGENT).hits
-
-        def fts_page(text):
-            params = {"q": _fts_query(text)}
-            rows = db.execute(FTS_PAGE[0], params).fetchall()
-            for sql in FTS_PAGE[1:]:
-                db.execute(sql, params).fetchall()
-            return rows
-
-        _report("Search page", queries, _time(whoosh_page, queries), _time(fts_page, queries))
-        db.close()
+            page = _time(portal_page, queries), _time(fts_page, queries)
+            _report("Search page", name, queries, *page)
+            db.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -271,24 +347,24 @@ def _kind_of(text: str) -> str:
     return "phrase" if text.startswith('"') else f"{len(text.split())} word(s)"
 
 
-def _report(title, queries, whoosh, fts):
-    (whoosh_times, whoosh_found), (fts_times, fts_found) = whoosh, fts
+def _report(title, portal_name, queries, portal, fts):
+    (portal_times, portal_found), (fts_times, fts_found) = portal, fts
     print(f"\n{title}\n{'engine':<12} {'p50 ms':>8} {'p95 ms':>8} {'hits':>6}")
     for name, times, found in (
-        ("Whoosh", whoosh_times, whoosh_found),
+        (portal_name, portal_times, portal_found),
         ("FTS5", fts_times, fts_found),
     ):
         print(
             f"{name:<12} {_percentile(times, 50):>8.2f} {_percentile(times, 95):>8.2f} {found:>6}"
         )
-    ratio50 = _percentile(whoosh_times, 50) / _percentile(fts_times, 50)
-    ratio95 = _percentile(whoosh_times, 95) / _percentile(fts_times, 95)
+    ratio50 = _percentile(portal_times, 50) / _percentile(fts_times, 50)
+    ratio95 = _percentile(portal_times, 95) / _percentile(fts_times, 95)
     verdict = "within" if ratio95 <= 1.5 else "NOT within"
-    print(f"Whoosh/FTS5: p50 {ratio50:.2f}x, p95 {ratio95:.2f}x ({verdict} the 1.5x target)")
-    print("  by query (Whoosh p50/p95 vs FTS5 p50/p95, ms):")
+    print(f"{portal_name}/FTS5: p50 {ratio50:.2f}x, p95 {ratio95:.2f}x ({verdict} the 1.5x target)")
+    print(f"  by query ({portal_name} p50/p95 vs FTS5 p50/p95, ms):")
     for kind in sorted({_kind_of(q) for q in queries}):
         picked = [i for i, q in enumerate(queries) if _kind_of(q) == kind]
-        w = [whoosh_times[i] for i in picked]
+        w = [portal_times[i] for i in picked]
         f = [fts_times[i] for i in picked]
         print(
             f"  {kind:<10} n={len(picked):<4} {_percentile(w, 50):6.2f} / {_percentile(w, 95):6.2f}"

@@ -1,10 +1,13 @@
 """Shared by the search test suites: the backends they run on, a world of two partners,
 and quick ways to add documents and search as someone.
 
-The ``app`` fixture here wraps conftest's: import it (and ``world``) into a test module to run
-that module once per backend in ``SEARCH_BACKENDS``.
+The ``app`` fixture here wraps conftest's: import it (with ``search_backend`` and ``world``)
+into a test module to run that module once per backend in ``SEARCH_BACKENDS``. The postgres
+runs skip unless the tests run on PostgreSQL. A test that holds for one backend only says so
+in its name and narrows ``search_backend`` with ``only_on``.
 """
 
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -16,13 +19,27 @@ from portal.people.models import User
 from portal.search import get_search
 from portal.search.services import search_library
 
-SEARCH_BACKENDS = ["whoosh"]
+SEARCH_BACKENDS = ["whoosh", "postgres"]
+NEEDS_POSTGRES = "needs PostgreSQL (TEST_DATABASE_URL)"
 
 
 @pytest.fixture(params=SEARCH_BACKENDS)
-def app(app, request):
+def search_backend(request, database_url):
+    """The name of the search backend under test (postgres only on a PostgreSQL database)."""
+    if request.param == "postgres" and not database_url.startswith("postgresql"):
+        pytest.skip(NEEDS_POSTGRES)
+    return request.param
+
+
+def only_on(*backends):
+    """Run a test of a module parametrized by ``search_backend`` on these backends only."""
+    return pytest.mark.parametrize("search_backend", backends, indirect=True)
+
+
+@pytest.fixture
+def app(search_backend, app):
     """The test app with the search backend under test."""
-    app.config["SEARCH_BACKEND"] = request.param
+    app.config["SEARCH_BACKEND"] = search_backend
     app.extensions.pop("search", None)
     with app.app_context():
         get_search()
@@ -78,3 +95,25 @@ def run_search(app, person, text, **filters):
         viewer = db.session.get(User, person.id)
         _, page = search_library(viewer, text, **filters)
         return [hit.title for hit in page.hits], page
+
+
+@contextmanager
+def unwritable_index(app, tmp_path):
+    """The app's search backend unable to write: the Whoosh index folder is a file, or the
+    search_entry table is gone (renamed away, and back afterwards)."""
+    if app.config["SEARCH_BACKEND"] == "postgres":
+        with app.app_context(), db.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE search_entry RENAME TO search_entry_away")
+        try:
+            yield
+        finally:
+            with app.app_context(), db.engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE search_entry_away RENAME TO search_entry")
+        return
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the index should be")
+    app.config["SEARCH_INDEX_PATH"] = str(blocked)
+    app.extensions.pop("search")
+    with app.app_context():
+        get_search()
+    yield

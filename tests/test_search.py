@@ -1,8 +1,9 @@
 """Library search, as people use it: what they find, what they never see, and how it stays current.
 
 Written against the search interface, not one engine: ``tests.search_helpers.SEARCH_BACKENDS``
-lists the backends these suites run on (the PostgreSQL full-text backend joins it when it
-exists). The page itself is tested in test_search_page.py.
+lists the backends these suites run on (Whoosh, and PostgreSQL full-text search when the tests
+run on PostgreSQL). A test whose expectation holds for one backend only names it. The page
+itself is tested in test_search_page.py.
 """
 
 from portal.extensions import db
@@ -11,9 +12,10 @@ from portal.library.models import Document
 from portal.search import get_search
 from portal.search.base import IndexedDocument
 from tests import search_helpers
-from tests.search_helpers import add_documents, run_search
+from tests.search_helpers import add_documents, only_on, run_search, unwritable_index
 
 app = search_helpers.app  # conftest's app, once per search backend
+search_backend = search_helpers.search_backend
 world = search_helpers.world
 
 
@@ -42,6 +44,46 @@ def test_a_title_match_ranks_above_a_text_match(app, world, make_document):
     make_document("Escalation path", "Who to call, and when. " + "Tiers and owners. " * 20)
     titles, _ = run_search(app, world.agent, "escalation")
     assert titles == ["Escalation path", "Working hours"]
+
+
+def test_quoted_phrases_or_and_not(app, world, make_document):
+    """Quotes find words side by side, OR finds either word, NOT leaves a word's documents out."""
+    make_document("Chargebacks", "Refund the card today.", tags=["billing"])
+    make_document("Refund cards", "card refund, then another card")
+    make_document("Greeting", "Smile while you dial.", tags=["tone"])
+    assert run_search(app, world.agent, '"card refund"')[0] == ["Refund cards"]
+    assert sorted(run_search(app, world.agent, "smile OR today")[0]) == ["Chargebacks", "Greeting"]
+    assert run_search(app, world.agent, "refund NOT billing")[0] == ["Refund cards"]
+
+
+def test_snippets_show_where_the_text_goes_on(app, world, make_document):
+    """A snippet is cut around the matched words, with "…" where text was left out."""
+    filler = "Filler text here. " * 40
+    make_document("Long", f"Opening words. {filler} The escrow rule applies. {filler}")
+    make_document("Short", "Escrow now.")
+    _, page = run_search(app, world.agent, "escrow")
+    snippets = {hit.title: str(hit.snippet_html) for hit in page.hits}
+    assert snippets["Long"].startswith("… ") and snippets["Long"].endswith(" …")
+    assert "<mark>escrow</mark> rule" in snippets["Long"]
+    assert snippets["Short"].startswith("<mark>Escrow</mark> now") and "…" not in snippets["Short"]
+
+
+def test_markup_characters_are_searchable_and_shown_as_text(app, world, make_document):
+    """Words written between < and > are found; <, > and & show as text around the marks."""
+    make_document("Copy <Ctrl> & paste", "Press `<Ctrl>+<C>` & then paste the order id.")
+    _, page = run_search(app, world.agent, "ctrl")
+    [hit] = page.hits
+    assert hit.title_html == "Copy &lt;<mark>Ctrl</mark>&gt; &amp; paste"
+    assert "&lt;<mark>Ctrl</mark>&gt;+&lt;C&gt; &amp; then paste" in hit.snippet_html
+
+
+def test_the_text_cannot_forge_highlights(app, world, make_document):
+    """Characters a backend might use to mark matched words, written into a document, mark
+    nothing."""
+    make_document("Forged", "Plain \ue000forged\ue001 words about a heron.")
+    _, page = run_search(app, world.agent, "heron")
+    [hit] = page.hits
+    assert str(hit.snippet_html).count("<mark>") == 1 and "<mark>heron</mark>" in hit.snippet_html
 
 
 def _audience_library(app, world):
@@ -203,19 +245,15 @@ def test_a_stale_index_entry_is_never_shown(app, world, make_document):
 def test_a_failing_index_never_fails_the_publish(app, world, make_document, tmp_path, caplog):
     """When the index cannot be written, the document is still published and the failure
     logged; `search reindex` repairs it."""
-    blocked = tmp_path / "not-a-folder"
-    blocked.write_text("a file where the index should be")
-    app.config["SEARCH_INDEX_PATH"] = str(blocked)
-    app.extensions.pop("search")
-    with app.app_context():
-        get_search()
-    doc = make_document("Published anyway", "sturdy")
+    with unwritable_index(app, tmp_path):
+        doc = make_document("Published anyway", "sturdy")
     with app.app_context():
         assert db.session.get(Document, doc.id).status == "published"
     assert "run `search reindex`" in caplog.text
 
 
-def test_spelling_suggestions(app, world, make_document):
+@only_on("whoosh")
+def test_whoosh_spelling_suggestions(app, world, make_document):
     """A misspelt word gets a "did you mean" suggestion that finds something."""
     make_document("Escalation path", "Escalate billing disputes to a supervisor.")
     titles, page = run_search(app, world.agent, "escalaton")
@@ -225,7 +263,8 @@ def test_spelling_suggestions(app, world, make_document):
     assert run_search(app, world.agent, "escalation")[1].suggestion is None
 
 
-def test_suggestions_never_reveal_another_partners_words(app, world, make_document):
+@only_on("whoosh")
+def test_whoosh_suggestions_never_reveal_another_partners_words(app, world, make_document):
     """A word that only occurs in another partner's local document is never suggested."""
     make_document("Bravo onboarding", "The quixotically named queue.", author=world.trainer_b)
     make_document("Alpha onboarding", "Welcome aboard.", author=world.trainer)

@@ -7,9 +7,10 @@ from markupsafe import escape
 
 from tests import search_helpers
 from tests.helpers import count_queries, login
-from tests.search_helpers import add_documents, run_search
+from tests.search_helpers import add_documents, only_on, run_search
 
 app = search_helpers.app  # conftest's app, once per search backend
+search_backend = search_helpers.search_backend
 world = search_helpers.world
 
 HIT_RE = re.compile(r'<li class="search-hit[^"]*">\s*<h2[^>]*><a href="/library/(\d+)"')
@@ -75,7 +76,19 @@ def test_bad_queries_get_a_clear_message(app, client, world, make_document, text
 
 @pytest.mark.parametrize(
     "text",
-    ['"unbalanced quote', "(refund", "refund)", "AND", "OR NOT", "title:", "a:b:c", "refund^"],
+    [
+        '"unbalanced quote',
+        "(refund",
+        "refund)",
+        "AND",
+        "OR NOT",
+        "title:",
+        "a:b:c",
+        "refund^",
+        "refund\x00",
+        "-",
+        '-"',
+    ],
 )
 def test_query_syntax_errors_never_fail(app, client, world, make_document, text):
     """Unbalanced quotes or brackets and stray operators still give a page."""
@@ -96,12 +109,20 @@ def test_field_names_cannot_widen_what_an_agent_sees(app, world, make_document, 
 
 
 def test_search_page_states(app, client, world, make_document):
-    """No words yet, no results, and a suggestion link each say what to do next."""
+    """No words yet and no results each say what to do next."""
     make_document("Escalation path", "escalate")
     login(client, world.agent)
     assert "Type a few words to search" in _page(client)
     page = _page(client, q="escalaton")
     assert "No documents you can read match “escalaton”" in page
+
+
+@only_on("whoosh")
+def test_whoosh_suggestion_links_to_the_corrected_search(app, client, world, make_document):
+    """A misspelt search offers the corrected words as a link."""
+    make_document("Escalation path", "escalate")
+    login(client, world.agent)
+    page = _page(client, q="escalaton")
     assert 'Did you mean\n  <a href="/search?q=escalation"><strong>escalation</strong></a>?' in page
 
 

@@ -73,15 +73,6 @@ def test_an_index_with_an_old_schema_is_replaced(tmp_path):
     assert backend.count() == 1
 
 
-@pytest.mark.parametrize(
-    "name, message", [("postgres", "not available yet"), ("solr", "must be whoosh or postgres")]
-)
-def test_unknown_or_unbuilt_backends_are_refused_clearly(name, message):
-    """Choosing a backend that does not exist (yet) stops start-up with a clear message."""
-    with pytest.raises(RuntimeError, match=message):
-        create_app("testing", SEARCH_BACKEND=name)
-
-
 def test_a_recreated_index_never_reuses_cached_filters(tmp_path):
     """After another process empties and refills the index, filters are worked out afresh."""
     from types import SimpleNamespace

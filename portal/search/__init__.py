@@ -1,13 +1,16 @@
 """Search: the library's full-text search behind a small backend interface.
 
 ``get_search()`` returns the backend chosen by ``SEARCH_BACKEND``: ``whoosh`` (an index in a
-local folder, the default) or, later, ``postgres``. ``portal.search.services.search_library``
-is what pages call; ``portal.search.indexing`` keeps the index current after commits.
+local folder, the default) or ``postgres`` (full-text search in the portal's PostgreSQL
+database, shared by every host). ``portal.search.services.search_library`` is what pages call;
+``portal.search.indexing`` keeps the index current after commits.
 """
 
 import os
 
 from flask import current_app
+
+from portal.search import models  # noqa: F401 (the search_entry table is part of the schema)
 
 
 def _make_backend(app):
@@ -20,9 +23,18 @@ def _make_backend(app):
         )
         return WhooshBackend(path)
     if name == "postgres":
-        raise RuntimeError(
-            "SEARCH_BACKEND=postgres is not available yet; use SEARCH_BACKEND=whoosh."
-        )
+        from portal.extensions import db
+        from portal.search.postgres_backend import PostgresBackend
+
+        with app.app_context():
+            engine = db.engine
+        if engine.dialect.name != "postgresql":
+            raise RuntimeError(
+                "SEARCH_BACKEND=postgres needs the database on PostgreSQL "
+                f"(SQLALCHEMY_DATABASE_URI=postgresql+psycopg://...), not {engine.dialect.name}; "
+                "use SEARCH_BACKEND=whoosh."
+            )
+        return PostgresBackend(engine)
     raise RuntimeError(f"SEARCH_BACKEND must be whoosh or postgres, not {name!r}.")
 
 
