@@ -65,6 +65,8 @@ class Config:
     # A message claimed by a worker that died is offered again after this long.
     MAIL_CLAIM_TIMEOUT_SECONDS = _env_int("MAIL_CLAIM_TIMEOUT_SECONDS", 900)
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")  # or redis://host:6379
+    # Prefix of the portal's keys in that store, when one Redis serves several portals.
+    RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "")
 
     # Links in mail and in operator commands are built from this address.
     PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
@@ -79,8 +81,12 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"  # Werkzeug's scrypt: n=2**15, r=8, p=1
     # Behind N load balancers/proxies, trust N X-Forwarded-For/-Proto hops (0: none).
     TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
-    REMEMBER_COOKIE_DURATION = timedelta(days=14)
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # A sign-in ends after this many minutes without a request, and this many hours after
+    # the password was typed, whatever the activity; "keep me signed in" included.
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 60)
+    SESSION_MAX_HOURS = _env_int("SESSION_MAX_HOURS", 12)
+    REMEMBER_COOKIE_DURATION = timedelta(hours=SESSION_MAX_HOURS)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_MAX_HOURS)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -63,12 +63,13 @@ def _register_features(app):
     from portal.acknowledgements.routes import bp as acknowledgements_bp
     from portal.announcements.routes import bp as announcements_bp
     from portal.attachments.routes import bp as attachments_bp
+    from portal.audit.cli import audit_cli
     from portal.audit.routes import bp as audit_bp
     from portal.auth.routes import bp as auth_bp
     from portal.compliance.dashboard_routes import bp as compliance_bp
     from portal.compliance.person_routes import bp as person_compliance_bp
     from portal.compliance.review_routes import bp as business_review_bp
-    from portal.core import errors, templating
+    from portal.core import errors, security, templating
     from portal.core.routes import bp as core_bp
     from portal.demo.cli import demo_cli
     from portal.home.routes import bp as home_bp
@@ -84,6 +85,7 @@ def _register_features(app):
     from portal.partners.routes import bp as partners_bp
     from portal.people.cli import users_cli
     from portal.people.routes import bp as people_bp
+    from portal.records.cli import records_cli
     from portal.reminders.cli import reminders_cli
     from portal.roster.routes import bp as roster_bp
     from portal.search.cli import search_cli
@@ -93,6 +95,7 @@ def _register_features(app):
     from portal.training.routes import bp as training_bp
 
     errors.init_app(app)
+    security.init_app(app)
     templating.init_app(app)
     blueprints = (
         core_bp,
@@ -121,6 +124,16 @@ def _register_features(app):
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    commands = (partners_cli, users_cli, demo_cli, content_cli, search_cli, mail_cli, reminders_cli)
+    commands = (
+        partners_cli,
+        users_cli,
+        demo_cli,
+        content_cli,
+        search_cli,
+        mail_cli,
+        reminders_cli,
+        audit_cli,
+        records_cli,
+    )
     for command in commands:
         app.cli.add_command(command)

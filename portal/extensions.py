@@ -34,7 +34,14 @@ limiter = Limiter(key_func=get_remote_address)
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """SQLite: enforce foreign keys, write-ahead log and wait for locks instead of failing."""
+    """SQLite: enforce foreign keys, write-ahead log and wait for locks instead of failing.
+
+    Several gunicorn workers can share the file: the sqlite3 driver begins a transaction only
+    at its first INSERT, UPDATE or DELETE, so a write transaction asks for the write lock in a
+    fresh statement and waits for it here. (A deferred BEGIN before reads would instead
+    upgrade a read lock, which fails at once whatever the timeout: writes would then need
+    BEGIN IMMEDIATE.) tests/test_concurrency.py loads two workers on one file.
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -12,6 +12,7 @@ from flask import has_request_context, request
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import raiseload
 
 from portal.access.visibility import announcements_addressed_to, documents_addressed_to
 from portal.acknowledgements import services as document_acks
@@ -98,6 +99,7 @@ def nav_status(person, now=None) -> NavStatus:
                 and_(~Announcement.requires_ack, AnnouncementRead.id.is_(None)),
             ),
         )
+        .options(raiseload(Announcement.audience))  # the banner shows titles only
         .order_by(Announcement.publish_at.desc(), Announcement.id.desc())
         .limit(BANNER_LIMIT)
     ).all()

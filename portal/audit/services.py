@@ -1,9 +1,13 @@
-"""Writing and reading the audit log."""
+"""Writing, reading and verifying the audit log."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import has_request_context, request
 from sqlalchemy import select
 
-from portal.audit.models import AuditEvent
+from portal.audit.chain import event_hash, utc_text
+from portal.audit.models import AuditChainHead, AuditEvent
 from portal.extensions import db
 
 
@@ -118,3 +122,90 @@ def events_query(*, action=None, actor=None, partner_id=None, since=None, until=
     if until:
         stmt = stmt.where(AuditEvent.occurred_at < until)
     return stmt
+
+
+@dataclass
+class ChainCheck:
+    """What ``verify_chain`` found: how many events it checked, the last one, the first break."""
+
+    checked: int = 0
+    last_id: int | None = None
+    last_hash: str | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _broken_link(event, previous) -> str:
+    if previous is None:
+        return (
+            f"Event {event.id} is the first in the log but links to an earlier event: "
+            "the events before it were deleted."
+        )
+    missing = event.id - previous.id - 1
+    gap = f" (ids {previous.id + 1} to {event.id - 1} are missing)" if missing else ""
+    return (
+        f"Event {event.id} does not link to event {previous.id}, the one before it{gap}: "
+        f"an event between them was deleted or inserted, or event {previous.id} was rewritten."
+    )
+
+
+def _check_event(event, previous) -> str | None:
+    """Why ``event`` breaks the chain after ``previous`` (None when it does not)."""
+    if event.hash != event_hash(event._mapping, event.prev_hash):
+        return (
+            f"Event {event.id} ({event.action} at {utc_text(event.occurred_at)}) was changed "
+            "after it was written: its content no longer matches its hash."
+        )
+    if event.prev_hash != (previous.hash if previous else None):
+        return _broken_link(event, previous)
+    return None
+
+
+def _check_end(check: ChainCheck, head) -> str | None:
+    """Why the log's last event is not the one the chain head names (None when it is)."""
+    head_id = head.last_event_id if head else None
+    if check.last_id is None:
+        if head_id is not None:
+            return f"The log is empty but its chain head names event {head_id}: it was emptied."
+        return None
+    if head_id is None:
+        return "The log has events but no chain head: the head row was deleted or emptied."
+    if check.last_id != head_id:
+        return (
+            f"The log ends at event {check.last_id} but its chain head names event {head_id}: "
+            f"the events after {check.last_id} were deleted."
+        )
+    if check.last_hash != head.last_hash:
+        return f"Event {head_id}'s hash differs from the chain head's: it was replaced."
+    return None
+
+
+def verify_chain(
+    *, batch_size: int = 1000, every: int = 10_000, on_progress: Callable[[int], None] | None = None
+) -> ChainCheck:
+    """Walk the audit log in id order and report the first event that breaks the chain.
+
+    Events are read ``batch_size`` at a time (memory stays constant); ``on_progress`` is called
+    with the number checked every ``every`` events. Only events up to the chain head read at
+    the start are checked, so events written meanwhile cannot make a sound log look broken.
+    """
+    head = db.session.execute(select(AuditChainHead)).scalar_one_or_none()
+    table = AuditEvent.__table__
+    stmt = select(table).order_by(table.c.id)
+    if head is not None and head.last_event_id is not None:
+        stmt = stmt.where(table.c.id <= head.last_event_id)
+    check, previous = ChainCheck(), None
+    with db.session.execute(stmt, execution_options={"yield_per": batch_size}) as events:
+        for event in events:
+            check.problem = _check_event(event, previous)
+            if check.problem:
+                return check
+            check.checked += 1
+            check.last_id, check.last_hash, previous = event.id, event.hash, event
+            if on_progress and check.checked % every == 0:
+                on_progress(check.checked)
+    check.problem = _check_end(check, head)
+    return check

@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.audit.services import Actions, record
-from portal.auth import services
+from portal.auth import services, sessions
 from portal.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from portal.core.urls import safe_next
 from portal.extensions import db, limiter
@@ -46,6 +46,12 @@ def _start_session(user, remember=False):
         session["_remember"] = "clear"
     # Without remember-me the session ends with the browser (a shared workstation).
     session.permanent = bool(remember)
+    sessions.start()
+
+
+# Idle and absolute session limits on every request, remember-me included (auth/sessions.py).
+bp.before_app_request(sessions.check_request)
+bp.after_app_request(sessions.save_clock_cookie)
 
 
 @bp.route("/login", methods=["GET", "POST"])
