@@ -63,6 +63,7 @@ def portal_env(database_url: str, folder: Path) -> dict:
         "SEARCH_INDEX_PATH": os.environ.get("SEARCH_INDEX_PATH", str(folder / "search-index")),
         "STORAGE_PATH": os.environ.get("STORAGE_PATH", str(folder / "attachments")),
         "MAIL_BACKEND": "console",
+        "GUNICORN_ACCESS_LOG": "",  # no access log: it would cost every request, and flood stdout
     }
 
 
@@ -85,7 +86,8 @@ def free_port() -> int:
 
 
 def start_gunicorn(env: dict, workers: int, port: int, log: Path) -> subprocess.Popen:
-    command = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+    command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"]
+    command += ["-w", str(workers), "-b", f"127.0.0.1:{port}"]
     command += ["--error-logfile", str(log), "bench.load_app:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
