@@ -55,6 +55,7 @@ def test_required_courses_lead_the_to_do_until_completed(app, client, make_user)
     assert "Data privacy" not in todo
     assert "1 required course to complete" in todo
     assert _badge(page) == 1
+    assert _badge(client.get("/profile").get_data(as_text=True)) == 1  # counted apart there
 
 
 def test_the_to_do_costs_the_same_queries_for_more_courses(app, client, make_user):

@@ -1,6 +1,6 @@
 """Each role's home page."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
 from flask_login import current_user, login_required
 
 from portal.access.permissions import VIEW_AUDIT_LOG
@@ -22,7 +22,9 @@ def home():
         "onboarding_day": services.onboarding_day(current_user.hire_date, today),
     }
     if not current_user.is_staff:
-        context["todo"] = services.todo(current_user)
+        context["todo"] = todo = services.todo(current_user)
+        # The navigation's badge counts the same things: no need to query them again.
+        g.todo_count = todo.pending_total + len(todo.training)
         context["onboarding"] = home_summary(current_user, today)
     if role is Role.AGENT:
         return render_template("home/agent.html", **context)
