@@ -9,7 +9,8 @@ must already hold the demo data. gunicorn serves ``bench/load_app.py`` (the port
 ``/hello``) with two sync workers on 127.0.0.1 in production settings. A demo agent signs in
 through the real sign-in form; then ``--clients`` clients (processes of threads, each with its
 own keep-alive http.client connection and the agent's session cookie) load each page in turn
-for ``--seconds``: /hello, the agent's home, the library list, a document and a search. Every
+for ``--seconds``: /hello, the health check (the portal's floor: Flask, the security headers
+and ``SELECT 1``), the agent's home, the library list, a document and a search. Every
 round loads every page; the figures are the median requests per second over the rounds, and
 p50/p95 over every request of the page. ``--profile`` also times one request of each page
 in-process: SQL statements and their time, template time. Figures go to stdout.
@@ -266,7 +267,8 @@ def profile(env: dict, pages) -> None:
         began = time.perf_counter()
         client.get(path, base_url=https)
         total = (time.perf_counter() - began) * 1000
-        sql_ms, template_ms = sum(timings["sql"]) * 1000, max(timings["templates"]) * 1000
+        sql_ms = sum(timings["sql"]) * 1000
+        template_ms = max(timings["templates"], default=0) * 1000
         print(f"{name:<22}{total:>10.1f}{len(timings['sql']):>6}{sql_ms:>9.1f}{template_ms:>13.1f}")
     print("(template time includes the SQL run while rendering)")
 
@@ -287,6 +289,7 @@ def main(argv=None) -> int:
             document = DOCUMENT_RE.search(Client(port, cookies).get("/library/")[1]).group(1)
             pages = [
                 ("hello-world", "/hello"),
+                ("health check", "/healthz"),  # the portal's floor: Flask, headers, SELECT 1
                 ("agent home", "/"),
                 ("library list", "/library/"),
                 ("document", document),
