@@ -88,6 +88,25 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def shared_app(app, database_url, tmp_path):
+    """An app several threads can write to at once: PostgreSQL, or a SQLite file (not memory)."""
+    if database_url.startswith("postgresql"):
+        yield app
+        return
+    other = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'concurrent.db'}",
+        SEARCH_INDEX_PATH=str(tmp_path / "concurrent-index"),
+        STORAGE_PATH=str(tmp_path / "concurrent-files"),
+    )
+    with other.app_context():
+        db.create_all()
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -210,25 +210,6 @@ def test_help_exits_zero(runner):
     assert "Usage:" in result.output
 
 
-@pytest.fixture
-def shared_app(app, database_url, tmp_path):
-    """An app several threads can write to at once: PostgreSQL, or a SQLite file (not memory)."""
-    if database_url.startswith("postgresql"):
-        yield app
-        return
-    other = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'concurrent.db'}",
-        SEARCH_INDEX_PATH=str(tmp_path / "concurrent-index"),
-        STORAGE_PATH=str(tmp_path / "concurrent-files"),
-    )
-    with other.app_context():
-        db.create_all()
-    yield other
-    with other.app_context():
-        db.engine.dispose()
-
-
 def test_concurrent_writers_keep_one_chain(shared_app):
     """Eight writers committing at once still make one unbroken chain, in id order."""
     app, writers, rounds = shared_app, 8, 15

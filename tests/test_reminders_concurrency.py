@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from portal import create_app
 from portal.audiences.services import AudienceSpec
 from portal.extensions import db
 from portal.library import services as library
@@ -24,25 +23,6 @@ DUE = date(2026, 3, 16)  # PUBLISHED + 14 days
 def clock(monkeypatch):
     """Documents are published at PUBLISHED."""
     monkeypatch.setattr(library, "utcnow", lambda: PUBLISHED)
-
-
-@pytest.fixture
-def shared_app(app, database_url, tmp_path):
-    """An app two threads can write to at once: PostgreSQL, or a SQLite file (not memory)."""
-    if database_url.startswith("postgresql"):
-        yield app
-        return
-    other = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'concurrent.db'}",
-        SEARCH_INDEX_PATH=str(tmp_path / "concurrent-index"),
-        STORAGE_PATH=str(tmp_path / "concurrent-files"),
-    )
-    with other.app_context():
-        db.create_all()
-    yield other
-    with other.app_context():
-        db.engine.dispose()
 
 
 def test_two_runs_at_once_send_each_reminder_once(shared_app, clock):
