@@ -21,10 +21,7 @@ from portal.partners.models import Partner, Team
 from portal.partners.services import team_member_counts
 from portal.people.models import User
 from portal.people.services import people_counts_by_partner
-from portal.training.overview import TrainingRow, my_training
-
-# Training statuses that put a required course in the To do.
-DUE = ("overdue", "expiring", "in_progress", "not_started")
+from portal.training.overview import TrainingRow, due_training
 
 ONBOARDING_DAYS = 90
 TODO_LIMIT = 25
@@ -175,5 +172,5 @@ def todo(person) -> Todo:
         pending=pending,
         pending_total=pending_rows[0][-1] if pending_rows else 0,
         recent=[RecentItem(*row) for row in recent_rows],
-        training=[row for row in my_training(person) if row.required and row.status in DUE],
+        training=due_training(person),
     )
