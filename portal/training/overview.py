@@ -1,5 +1,6 @@
 """What someone has to do in training: "My training" rows and the To do count."""
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,7 +18,7 @@ from portal.training.models import (
     Requirement,
     RequirementKind,
 )
-from portal.training.requirements import assignments
+from portal.training.requirements import person_assignments, person_values
 
 
 @dataclass
@@ -94,15 +95,20 @@ def due_training(person, *, today: date | None = None) -> list[TrainingRow]:
     return rows
 
 
+@functools.cache
+def _due_statement():
+    """Course id, due day and status of each of one person's course requirements."""
+    rows = person_assignments().subquery()
+    return (
+        select(Requirement.course_id, rows.c.due_day, rows.c.status)
+        .join(Requirement, Requirement.id == rows.c.requirement_id)
+        .where(Requirement.kind == RequirementKind.COURSE)
+    )
+
+
 def _course_due(person, today: date) -> dict[int, tuple[date, str]]:
     """course id -> (earliest due date, most urgent status) under the person's requirements."""
-    stmt = assignments(today=today, user_id=person.id)
-    sub = stmt.subquery()
-    rows = db.session.execute(
-        select(Requirement.course_id, sub.c.due_day, sub.c.status)
-        .join(Requirement, Requirement.id == sub.c.requirement_id)
-        .where(Requirement.kind == RequirementKind.COURSE)
-    ).all()
+    rows = db.session.execute(_due_statement(), person_values(person.id, today)).all()
     urgency = ("overdue", "expiring", "pending", "completed")
     due: dict[int, tuple[date, str]] = {}
     for course_id, due_day, status in rows:
@@ -115,18 +121,22 @@ def _course_due(person, today: date) -> dict[int, tuple[date, str]]:
     return due
 
 
+@functools.cache
+def _due_count_statement():
+    """How many distinct courses one person has still to complete or renew."""
+    rows = person_assignments().subquery()
+    return (
+        select(func.count(func.distinct(Requirement.course_id)))
+        .select_from(rows)
+        .join(Requirement, Requirement.id == rows.c.requirement_id)
+        .where(Requirement.kind == RequirementKind.COURSE, rows.c.status != "completed")
+    )
+
+
 def due_course_count(person, *, today: date | None = None) -> int:
     """How many required courses ``person`` has still to complete or renew (one query)."""
-    rows = assignments(today=today or utcnow().date(), user_id=person.id).subquery()
-    return (
-        db.session.scalar(
-            select(func.count(func.distinct(Requirement.course_id)))
-            .select_from(rows)
-            .join(Requirement, Requirement.id == rows.c.requirement_id)
-            .where(Requirement.kind == RequirementKind.COURSE, rows.c.status != "completed")
-        )
-        or 0
-    )
+    values = person_values(person.id, today or utcnow().date())
+    return db.session.scalar(_due_count_statement(), values) or 0
 
 
 def _latest_completions(person) -> dict[int, Completion]:

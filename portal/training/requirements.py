@@ -9,10 +9,23 @@ Dates are UTC dates for now (a person's local calendar day is a later refinement
 arithmetic is plain integers on SQLite and PostgreSQL alike.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Integer, Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -232,7 +245,7 @@ def _completions_of(partner_id, partner_ids, user_id) -> list:
 
 def assignments(
     *,
-    today: date,
+    today: date | BindParameter,
     requirement_ids=None,
     partner_id: int | None = None,
     user_id: int | None = None,
@@ -247,9 +260,10 @@ def assignments(
     active partners in the requirement's audience (a partner-local requirement: only that
     partner's; a document's: only those the document asks to acknowledge it). ``partner_id``
     (or several, ``partner_ids``) and ``user_id`` narrow it. One query, whatever the number of
-    people.
+    people. ``today`` may be a bound parameter holding a day number (see
+    :func:`person_assignments`).
     """
-    today_day = literal(day_number(today))
+    today_day = today if isinstance(today, BindParameter) else literal(day_number(today))
     latest_sequence = (
         select(
             Completion.user_id,
@@ -375,6 +389,24 @@ def assignments(
         row.c.completed_at,
         row.c.expires_day,
     ).order_by(row.c.requirement_id, row.c.user_id)
+
+
+# One person's standings: the statement is built once per process and bound when it runs.
+PERSON_ID = bindparam("standing_person_id", type_=Integer)
+TODAY_DAY = bindparam("standing_today_day", type_=Integer)
+
+
+@functools.cache
+def person_assignments() -> Select:
+    """:func:`assignments` of one person, built once: run it, or a select over it, with
+    :func:`person_values`. Building it costs more Python (the audience rules, about 4 ms)
+    than running it for one person does, and the navigation's count needs it on every page."""
+    return assignments(today=TODAY_DAY, user_id=PERSON_ID)
+
+
+def person_values(person_id: int, today: date) -> dict:
+    """The values :func:`person_assignments` runs with."""
+    return {PERSON_ID.key: person_id, TODAY_DAY.key: day_number(today)}
 
 
 def assignment_rows(*, today: date, requirement_ids=None, partner_id=None, user_id=None) -> list:
