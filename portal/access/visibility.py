@@ -143,8 +143,10 @@ def _announcement_is_live(now):
 
 
 def announcements_addressed_to(person, now=None) -> Select:
-    """Live announcements whose audience includes ``person`` (their feed)."""
-    return _addressed_to(Announcement, person, [_announcement_is_live(now or utcnow())])
+    """Live announcements whose audience includes ``person`` (their feed); ``now`` may be a
+    bound parameter (portal/access/bound.py)."""
+    live = _announcement_is_live(utcnow() if now is None else now)
+    return _addressed_to(Announcement, person, [live])
 
 
 def visible_announcements(viewer, now=None) -> Select:

@@ -13,6 +13,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from portal.access.bound import applies_to, bound_values, person_statement
 from portal.access.visibility import documents_addressed_to
 from portal.audit.services import Actions, record
 from portal.core.clock import utcnow
@@ -104,10 +105,17 @@ def pending_for(person):
     )
 
 
-def pending_count(person) -> int:
-    """How many documents ``person`` must still acknowledge (one query)."""
+@person_statement
+def _pending_count(person, _now):
     sub = pending_for(person).with_only_columns(Document.id).subquery()
-    return db.session.scalar(select(func.count()).select_from(sub)) or 0
+    return select(func.count()).select_from(sub)
+
+
+def pending_count(person) -> int:
+    """How many documents ``person`` must still acknowledge (one query, built once)."""
+    if not applies_to(person):
+        return 0  # staff, and people no longer active, are in no audience
+    return db.session.scalar(_pending_count(person), bound_values(person, utcnow())) or 0
 
 
 def _same_name(typed: str, name: str) -> bool:

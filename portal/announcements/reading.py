@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import raiseload
 
+from portal.access.bound import applies_to, bound_values, person_statement
 from portal.access.visibility import announcements_addressed_to, documents_addressed_to
 from portal.acknowledgements import services as document_acks
 from portal.announcements.models import (
@@ -72,25 +73,25 @@ class NavStatus:
         self.urgent = self.urgent or []
 
 
-def nav_status(person, now=None) -> NavStatus:
-    """The unread count and the urgent banner for ``person`` (two queries, any number of rows).
-
-    Staff are never in an audience: nothing to count, no query.
-    """
-    if person is None or not person.is_authenticated or person.is_staff:
-        return NavStatus()
-    now = now or utcnow()
-    read, acked = _receipts_of(person)
-    addressed = announcements_addressed_to(person, now)
+@person_statement
+def _unread_count(person, now):
+    read, _acked = _receipts_of(person)
     unread_ids = (
-        addressed.outerjoin(AnnouncementRead, read)
+        announcements_addressed_to(person, now)
+        .outerjoin(AnnouncementRead, read)
         .where(AnnouncementRead.id.is_(None))
         .with_only_columns(Announcement.id)
         .subquery()
     )
-    unread = db.session.scalar(select(func.count()).select_from(unread_ids)) or 0
-    urgent = db.session.scalars(
-        addressed.outerjoin(AnnouncementRead, read)
+    return select(func.count()).select_from(unread_ids)
+
+
+@person_statement
+def _urgent_open(person, now):
+    read, acked = _receipts_of(person)
+    return (
+        announcements_addressed_to(person, now)
+        .outerjoin(AnnouncementRead, read)
         .outerjoin(AnnouncementAck, acked)
         .where(
             Announcement.priority == Priority.URGENT,
@@ -102,7 +103,20 @@ def nav_status(person, now=None) -> NavStatus:
         .options(raiseload(Announcement.audience))  # the banner shows titles only
         .order_by(Announcement.publish_at.desc(), Announcement.id.desc())
         .limit(BANNER_LIMIT)
-    ).all()
+    )
+
+
+def nav_status(person, now=None) -> NavStatus:
+    """The unread count and the urgent banner for ``person`` (two queries, any number of rows,
+    each built once per process: they run on every page).
+
+    Staff are never in an audience: nothing to count, no query.
+    """
+    if not applies_to(person):
+        return NavStatus()
+    values = bound_values(person, now or utcnow())
+    unread = db.session.scalar(_unread_count(person), values) or 0
+    urgent = db.session.scalars(_urgent_open(person), values).all()
     return NavStatus(unread=unread, urgent=list(urgent))
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased, joinedload, raiseload
 
+from portal.access.bound import applies_to, bound_values, person_statement
 from portal.access.roles import Role
 from portal.access.visibility import (
     documents_addressed_to,
@@ -15,6 +16,7 @@ from portal.access.visibility import (
 )
 from portal.acknowledgements.services import pending_for
 from portal.audit.models import AuditEvent
+from portal.core.clock import utcnow
 from portal.extensions import db
 from portal.library.models import Acknowledgement, Document, DocumentVersion
 from portal.partners.models import Partner, Team
@@ -131,12 +133,9 @@ class Todo:
     training: list[TrainingRow]  # required courses still to complete, most urgent first
 
 
-def todo(person) -> Todo:
-    """What ``person`` must do first, then what changed lately (a fixed number of queries).
-
-    Pending acknowledgements come newest material change first, required courses most urgent
-    first; recently changed documents addressed to them follow, leaving out those pending.
-    """
+@person_statement
+def _pending_rows(person, _now):
+    """The documents ``person`` must acknowledge, newest material change first."""
     material = aliased(DocumentVersion)
     since = (
         select(func.max(Acknowledgement.version_number))
@@ -144,7 +143,7 @@ def todo(person) -> Todo:
         .correlate(Document)
         .scalar_subquery()
     )
-    pending_rows = db.session.execute(
+    return (
         pending_for(person)
         .join(
             material,
@@ -154,12 +153,15 @@ def todo(person) -> Todo:
         .options(*TITLES_ONLY)
         .order_by(material.published_at.desc(), Document.id.desc())
         .limit(TODO_LIMIT)
-    ).all()
-    pending = [PendingItem(*row[:4]) for row in pending_rows]
+    )
 
+
+@person_statement
+def _recent_rows(person, _now):
+    """Recently changed documents addressed to ``person``, leaving out those pending."""
     current = aliased(DocumentVersion)
     pending_ids = pending_for(person).with_only_columns(Document.id)
-    recent_rows = db.session.execute(
+    return (
         documents_addressed_to(person)
         .where(Document.id.not_in(pending_ids))
         .join(current, current.id == Document.current_version_id)
@@ -167,7 +169,22 @@ def todo(person) -> Todo:
         .options(*TITLES_ONLY)
         .order_by(Document.changed_at.desc(), Document.id.desc())
         .limit(RECENT_LIMIT)
-    ).all()
+    )
+
+
+def todo(person) -> Todo:
+    """What ``person`` must do first, then what changed lately (a fixed number of queries,
+    each built once per process).
+
+    Pending acknowledgements come newest material change first, required courses most urgent
+    first; recently changed documents addressed to them follow, leaving out those pending.
+    """
+    if not applies_to(person):
+        return Todo(pending=[], pending_total=0, recent=[], training=[])
+    values = bound_values(person, utcnow())
+    pending_rows = db.session.execute(_pending_rows(person), values).all()
+    pending = [PendingItem(*row[:4]) for row in pending_rows]
+    recent_rows = db.session.execute(_recent_rows(person), values).all()
     return Todo(
         pending=pending,
         pending_total=pending_rows[0][-1] if pending_rows else 0,
