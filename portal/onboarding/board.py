@@ -8,6 +8,7 @@ statements for 20 people as for 2,000. Deactivated people and people of deactiva
 are not on the board.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -20,6 +21,7 @@ from portal.onboarding.models import PATH_DAYS, Enrolment, OnboardingPath, PathS
 from portal.onboarding.progress import enrolment_rows, step_rows
 from portal.partners.models import Partner, Team
 from portal.people.models import User
+from portal.training.requirements import PERSON_ID, TODAY_DAY, person_values
 
 # Who sees the board and people's paths (trainers: their own partner's people).
 VIEW_ONBOARDING = Permission("view_onboarding", Role.ADMIN, Role.PRM, Role.TRAINER)
@@ -210,15 +212,11 @@ class HomeCard:
     next_due_day: int | None
 
 
-def home_summary(person, today: date) -> list[HomeCard]:
-    """The card(s) the home page shows ``person``: one per path they are on (two statements).
-
-    Empty for someone on no path, and for paths whose 90 days are over and that are done.
-    """
-    if person is None or getattr(person, "is_staff", True):
-        return []
-    summary = enrolment_rows(today=today, where=[Enrolment.user_id == person.id]).subquery()
-    rows = db.session.execute(
+@functools.cache
+def _home_paths():
+    """One person's enrolments with their progress (``PERSON_ID`` and ``TODAY_DAY`` bound)."""
+    summary = enrolment_rows(today=TODAY_DAY, where=[Enrolment.user_id == PERSON_ID]).subquery()
+    return (
         select(
             Enrolment.id,
             Enrolment.start_date,
@@ -230,12 +228,15 @@ def home_summary(person, today: date) -> list[HomeCard]:
         )
         .join(OnboardingPath, OnboardingPath.id == Enrolment.path_id)
         .outerjoin(summary, summary.c.enrolment_id == Enrolment.id)
-        .where(Enrolment.user_id == person.id)
+        .where(Enrolment.user_id == PERSON_ID)
         .order_by(Enrolment.start_date, Enrolment.id)
-    ).all()
-    if not rows:
-        return []
-    pending = step_rows(where=[Enrolment.user_id == person.id]).subquery()
+    )
+
+
+@functools.cache
+def _home_next_steps():
+    """The first step still to do on each of one person's paths (``PERSON_ID`` bound)."""
+    pending = step_rows(where=[Enrolment.user_id == PERSON_ID]).subquery()
     first = func.row_number().over(
         partition_by=pending.c.enrolment_id,
         order_by=(pending.c.due_day_number, PathStep.due_day, PathStep.position),
@@ -246,14 +247,22 @@ def home_summary(person, today: date) -> list[HomeCard]:
         .where(pending.c.done_at.is_(None))
         .subquery()
     )
-    upcoming = {
-        r.enrolment_id: r
-        for r in db.session.execute(
-            select(ranked.c.enrolment_id, ranked.c.title, ranked.c.due_day).where(
-                ranked.c.rank == 1
-            )
-        )
-    }
+    return select(ranked.c.enrolment_id, ranked.c.title, ranked.c.due_day).where(ranked.c.rank == 1)
+
+
+def home_summary(person, today: date) -> list[HomeCard]:
+    """The card(s) the home page shows ``person``: one per path they are on (two statements,
+    each built once per process).
+
+    Empty for someone on no path, and for paths whose 90 days are over and that are done.
+    """
+    if person is None or getattr(person, "is_staff", True):
+        return []
+    values = person_values(person.id, today)
+    rows = db.session.execute(_home_paths(), values).all()
+    if not rows:
+        return []
+    upcoming = {r.enrolment_id: r for r in db.session.execute(_home_next_steps(), values)}
     cards = []
     for row in rows:
         day = (today - row.start_date).days + 1

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
 
 from portal.access.roles import Role
 from portal.audit.services import record
@@ -114,7 +115,8 @@ def step_rows(*, enrolment_ids=None, where=()):
 
 
 def enrolment_rows(*, today: date, enrolment_ids=None, where=()):
-    """SQL select: one row per enrolment with its progress as of ``today``.
+    """SQL select: one row per enrolment with its progress as of ``today`` (a date, or a
+    bound parameter holding a day number).
 
     Columns: enrolment_id, steps, done, required, required_done, overdue (steps past their
     due day and not done), ready_at (when the last required step was done, once every
@@ -123,7 +125,7 @@ def enrolment_rows(*, today: date, enrolment_ids=None, where=()):
     rows = step_rows(enrolment_ids=enrolment_ids, where=where).subquery("steps")
     done = rows.c.done_at.is_not(None)
     required = rows.c.required
-    today_number = literal(day_number(today))
+    today_number = today if isinstance(today, BindParameter) else literal(day_number(today))
     required_total = func.sum(case((required, 1), else_=0))
     required_done = func.sum(case((and_(required, done), 1), else_=0))
     ready_at = case(

@@ -18,7 +18,7 @@ from portal.training.models import (
     Requirement,
     RequirementKind,
 )
-from portal.training.requirements import person_assignments, person_values
+from portal.training.requirements import PERSON_ID, person_assignments, person_values
 
 
 @dataclass
@@ -72,13 +72,14 @@ def my_training(person, *, today: date | None = None, now=None) -> list[Training
 def due_training(person, *, today: date | None = None) -> list[TrainingRow]:
     """The required courses ``person`` has still to complete or renew, most urgent first.
 
-    What the home page's To do lists, and what the navigation's count counts: three queries at
-    most, without working out the rest of "My training".
+    What the home page's To do lists, and what the navigation's count counts: two queries at
+    most, each built once per process, without working out the rest of "My training".
     """
     today = today or utcnow().date()
+    standings, courses = _standings(person, today)
     due = {
         course_id: standing
-        for course_id, standing in _course_due(person, today).items()
+        for course_id, standing in standings.items()
         if standing[1] != "completed"
     }
     if not due:
@@ -86,7 +87,9 @@ def due_training(person, *, today: date | None = None) -> list[TrainingRow]:
     pending = any(status == "pending" for _, status in due.values())
     started = _started_course_ids(person) if pending else set()
     rows = []
-    for course in _courses(set(due)):
+    for course in courses.values():
+        if course.id not in due:
+            continue
         due_on, status = due[course.id]
         if status == "pending":
             status = "in_progress" if course.id in started else "not_started"
@@ -97,28 +100,36 @@ def due_training(person, *, today: date | None = None) -> list[TrainingRow]:
 
 @functools.cache
 def _due_statement():
-    """Course id, due day and status of each of one person's course requirements."""
+    """Course id, due day, status and course of each of one person's course requirements."""
     rows = person_assignments().subquery()
     return (
-        select(Requirement.course_id, rows.c.due_day, rows.c.status)
+        select(Requirement.course_id, rows.c.due_day, rows.c.status, Course)
         .join(Requirement, Requirement.id == rows.c.requirement_id)
+        .join(Course, Course.id == Requirement.course_id)
         .where(Requirement.kind == RequirementKind.COURSE)
     )
 
 
 def _course_due(person, today: date) -> dict[int, tuple[date, str]]:
     """course id -> (earliest due date, most urgent status) under the person's requirements."""
+    return _standings(person, today)[0]
+
+
+def _standings(person, today: date) -> tuple[dict[int, tuple[date, str]], dict[int, Course]]:
+    """:func:`_course_due`, and the courses it names by id (one query)."""
     rows = db.session.execute(_due_statement(), person_values(person.id, today)).all()
     urgency = ("overdue", "expiring", "pending", "completed")
     due: dict[int, tuple[date, str]] = {}
-    for course_id, due_day, status in rows:
+    courses: dict[int, Course] = {}
+    for course_id, due_day, status, course in rows:
+        courses[course_id] = course
         entry = (from_day_number(due_day), status)
         if course_id not in due or (urgency.index(status), entry[0]) < (
             urgency.index(due[course_id][1]),
             due[course_id][0],
         ):
             due[course_id] = entry
-    return due
+    return due, courses
 
 
 @functools.cache
@@ -150,9 +161,15 @@ def _latest_completions(person) -> dict[int, Completion]:
 
 def _started_course_ids(person) -> set[int]:
     """Courses with lesson progress or quiz attempts after their latest completion, if any."""
+    return set(db.session.scalars(_started_statement(), {PERSON_ID.key: person.id}))
+
+
+@functools.cache
+def _started_statement():
+    """:func:`_started_course_ids` of one person, built once (``PERSON_ID`` bound)."""
     latest = (
         select(Completion.course_id, func.max(Completion.completed_at).label("at"))
-        .where(Completion.user_id == person.id)
+        .where(Completion.user_id == PERSON_ID)
         .group_by(Completion.course_id)
         .subquery()
     )
@@ -160,16 +177,16 @@ def _started_course_ids(person) -> set[int]:
         select(QuizAttempt.course_id)
         .outerjoin(latest, latest.c.course_id == QuizAttempt.course_id)
         .where(
-            QuizAttempt.user_id == person.id,
+            QuizAttempt.user_id == PERSON_ID,
             (latest.c.at.is_(None)) | (QuizAttempt.started_at > latest.c.at),
         )
     )
     lessons = (
         select(LessonProgress.course_id)
         .outerjoin(latest, latest.c.course_id == LessonProgress.course_id)
-        .where(LessonProgress.user_id == person.id, latest.c.at.is_(None))
+        .where(LessonProgress.user_id == PERSON_ID, latest.c.at.is_(None))
     )
-    return set(db.session.scalars(attempts.union(lessons)))
+    return attempts.union(lessons)
 
 
 def _courses(ids: set[int]) -> list[Course]:
