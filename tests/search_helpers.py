@@ -20,14 +20,13 @@ from portal.search import get_search
 from portal.search.services import search_library
 
 SEARCH_BACKENDS = ["whoosh", "postgres"]
-NEEDS_POSTGRES = "needs PostgreSQL (TEST_DATABASE_URL)"
 
 
 @pytest.fixture(params=SEARCH_BACKENDS)
 def search_backend(request, database_url):
     """The name of the search backend under test (postgres only on a PostgreSQL database)."""
     if request.param == "postgres" and not database_url.startswith("postgresql"):
-        pytest.skip(NEEDS_POSTGRES)
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL (CI sets it)")
     return request.param
 
 

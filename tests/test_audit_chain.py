@@ -255,7 +255,7 @@ def migrated_app(request, tmp_path, monkeypatch):
         yield create_app("testing", SQLALCHEMY_DATABASE_URI=url)
         return
     if not PG_URL:
-        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL) to run the migration there")
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL (CI sets it)")
     with private_schema(PG_URL, "chain") as url:
         app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
         yield app

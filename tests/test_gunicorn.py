@@ -39,7 +39,7 @@ def gunicorn(tmp_path):
     """A production portal under gunicorn (this repository's config) on a free port."""
     pytest.importorskip("gunicorn", reason="needs gunicorn (requirements.txt)")
     if os.name != "posix":
-        pytest.skip("gunicorn runs on POSIX systems only")
+        pytest.skip("needs a POSIX system for gunicorn (CI runs on Linux)")
     port = _free_port()
     env = {
         **os.environ,

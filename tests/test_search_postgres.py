@@ -21,7 +21,7 @@ from portal.search.base import IndexedDocument, SearchQuery, SearchViewer
 from portal.search.postgres_backend import CONFIG, audience_conditions, entry
 from tests import search_helpers
 from tests.helpers import private_schema
-from tests.search_helpers import NEEDS_POSTGRES, add_documents, only_on, run_search
+from tests.search_helpers import add_documents, only_on, run_search
 
 app = search_helpers.app  # conftest's app with the search backend under test
 search_backend = search_helpers.search_backend
@@ -128,7 +128,7 @@ def test_postgres_migration_creates_the_table_with_a_gin_index(monkeypatch):
     """`db upgrade` makes search_entry with a tsvector column and a GIN index; downgrading
     to the revision before drops it."""
     if not PG_URL:
-        pytest.skip(NEEDS_POSTGRES)
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL (CI sets it)")
     monkeypatch.setattr(logging.config, "fileConfig", lambda *args, **kwargs: None)
     with private_schema(PG_URL, "searchmig") as url:
         migrated = create_app("testing", SQLALCHEMY_DATABASE_URI=url)

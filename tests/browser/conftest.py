@@ -24,7 +24,7 @@ SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS") or Path(__file__).with_
 @pytest.fixture(scope="session", autouse=True)
 def _needs_chromium():
     if not CHROMIUM.is_file():
-        pytest.skip(f"needs Chromium ({CHROMIUM})")
+        pytest.skip(f"needs Chromium at {CHROMIUM}: apt-get install chromium (.ci/run installs it)")
 
 
 @pytest.fixture(scope="session")
