@@ -18,23 +18,25 @@ guesses), and the visibility rules themselves are the same functions every page 
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Integer, String, bindparam
 from sqlalchemy.sql.elements import BindParameter
 
-from portal.access.roles import PARTNER_ROLES, Role
+from portal.access.roles import PARTNER_ROLES, HasRole, Role
 from portal.core.clock import UTCDateTime
+from portal.reminders.localdays import day_number
 
 PERSON_ID = bindparam("bound_person_id", type_=Integer)
 PARTNER_ID = bindparam("bound_partner_id", type_=Integer)
 TEAM_ID = bindparam("bound_team_id", type_=Integer)
 LANGUAGE = bindparam("bound_language", type_=String)
 NOW = bindparam("bound_now", type_=UTCDateTime)
+TODAY_DAY = bindparam("bound_today_day", type_=Integer)  # a day number (reminders.localdays)
 
 
 @dataclass(frozen=True)
-class BoundPerson:
+class BoundPerson(HasRole):
     """A partner person whose attributes are bind parameters (see the module's text)."""
 
     role: str
@@ -44,14 +46,6 @@ class BoundPerson:
     language: BindParameter = LANGUAGE
     is_authenticated: bool = True
     active: bool = True
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role_enum.is_staff
 
 
 def person_statement(build: Callable) -> Callable:
@@ -96,3 +90,9 @@ def bound_values(person, now: datetime) -> dict:
         LANGUAGE.key: person.language,
         NOW.key: now,
     }
+
+
+def day_values(person_id: int, today: date) -> dict:
+    """The values of a statement about one person on one day (``PERSON_ID``, ``TODAY_DAY``),
+    such as their requirement standings: the person's id is all such statements need."""
+    return {PERSON_ID.key: person_id, TODAY_DAY.key: day_number(today)}

@@ -27,3 +27,18 @@ ROLE_LABELS = {
     Role.TRAINER: "Trainer",
     Role.AGENT: "Agent",
 }
+
+
+class HasRole:
+    """``role_enum`` and ``is_staff`` for anything with a ``role`` code (people, and the bound
+    person of portal/access/bound.py)."""
+
+    role: str
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role_enum.is_staff

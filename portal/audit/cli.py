@@ -4,19 +4,13 @@ import click
 from flask.cli import AppGroup
 
 from portal.audit import services
+from portal.core.cli import progress_every
 
 audit_cli = AppGroup("audit", help="Check the audit log.")
 
 
 @audit_cli.command("verify")
-@click.option(
-    "--progress-every",
-    "every",
-    type=click.IntRange(min=1),
-    default=10_000,
-    show_default=True,
-    help="Report progress on stderr after this many events.",
-)
+@progress_every("events")
 def verify(every):
     """Check every audit event against its hash and the one before it.
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, and_, case, false, func, or_, select
 
+from portal.access.bound import PERSON_ID, TODAY_DAY, day_values
 from portal.access.permissions import Permission
 from portal.access.roles import Role
 from portal.extensions import db
@@ -21,7 +22,6 @@ from portal.onboarding.models import PATH_DAYS, Enrolment, OnboardingPath, PathS
 from portal.onboarding.progress import enrolment_rows, step_rows
 from portal.partners.models import Partner, Team
 from portal.people.models import User
-from portal.training.requirements import PERSON_ID, TODAY_DAY, person_values
 
 # Who sees the board and people's paths (trainers: their own partner's people).
 VIEW_ONBOARDING = Permission("view_onboarding", Role.ADMIN, Role.PRM, Role.TRAINER)
@@ -258,7 +258,7 @@ def home_summary(person, today: date) -> list[HomeCard]:
     """
     if person is None or getattr(person, "is_staff", True):
         return []
-    values = person_values(person.id, today)
+    values = day_values(person.id, today)
     rows = db.session.execute(_home_paths(), values).all()
     if not rows:
         return []

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.access.roles import Role
+from portal.access.roles import HasRole
 from portal.core.clock import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.partners.models import Partner, Team
@@ -24,7 +24,7 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-class User(UserMixin, db.Model):
+class User(HasRole, UserMixin, db.Model):
     __tablename__ = "user"
     __table_args__ = (
         CheckConstraint(
@@ -58,14 +58,6 @@ class User(UserMixin, db.Model):
     @validates("email")
     def _normalize_email(self, _key, value):
         return normalize_email(value)
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role_enum.is_staff
 
     @property
     def is_active(self) -> bool:

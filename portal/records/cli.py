@@ -3,20 +3,14 @@
 import click
 from flask.cli import AppGroup
 
+from portal.core.cli import progress_every
 from portal.core.errors import InvalidInput
 from portal.partners.cli import fail
 from portal.records import services
 
 records_cli = AppGroup("records", help="Export compliance records to a file, and check one.")
 
-_every = click.option(
-    "--progress-every",
-    "every",
-    type=click.IntRange(min=1),
-    default=10_000,
-    show_default=True,
-    help="Report progress on stderr after this many rows.",
-)
+_every = progress_every("rows")
 
 
 def _describe(counts: dict[str, int]) -> str:

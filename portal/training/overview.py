@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from portal.access.bound import PERSON_ID, day_values
 from portal.access.visibility import courses_addressed_to
 from portal.core.clock import utcnow
 from portal.extensions import db
@@ -18,7 +19,7 @@ from portal.training.models import (
     Requirement,
     RequirementKind,
 )
-from portal.training.requirements import PERSON_ID, person_assignments, person_values
+from portal.training.requirements import person_assignments
 
 
 @dataclass
@@ -117,7 +118,7 @@ def _course_due(person, today: date) -> dict[int, tuple[date, str]]:
 
 def _standings(person, today: date) -> tuple[dict[int, tuple[date, str]], dict[int, Course]]:
     """:func:`_course_due`, and the courses it names by id (one query)."""
-    rows = db.session.execute(_due_statement(), person_values(person.id, today)).all()
+    rows = db.session.execute(_due_statement(), day_values(person.id, today)).all()
     urgency = ("overdue", "expiring", "pending", "completed")
     due: dict[int, tuple[date, str]] = {}
     courses: dict[int, Course] = {}
@@ -146,7 +147,7 @@ def _due_count_statement():
 
 def due_course_count(person, *, today: date | None = None) -> int:
     """How many required courses ``person`` has still to complete or renew (one query)."""
-    values = person_values(person.id, today or utcnow().date())
+    values = day_values(person.id, today or utcnow().date())
     return db.session.scalar(_due_count_statement(), values) or 0
 
 

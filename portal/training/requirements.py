@@ -18,7 +18,6 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
-    bindparam,
     case,
     exists,
     func,
@@ -29,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from portal.access.bound import PERSON_ID, TODAY_DAY
 from portal.access.permissions import AUTHOR_DOCUMENTS
 from portal.access.visibility import visible_courses, visible_documents
 from portal.audiences.models import Audience
@@ -391,22 +391,13 @@ def assignments(
     ).order_by(row.c.requirement_id, row.c.user_id)
 
 
-# One person's standings: the statement is built once per process and bound when it runs.
-PERSON_ID = bindparam("standing_person_id", type_=Integer)
-TODAY_DAY = bindparam("standing_today_day", type_=Integer)
-
-
 @functools.cache
 def person_assignments() -> Select:
     """:func:`assignments` of one person, built once: run it, or a select over it, with
-    :func:`person_values`. Building it costs more Python (the audience rules, about 4 ms)
-    than running it for one person does, and the navigation's count needs it on every page."""
+    ``day_values`` (portal/access/bound.py). Building it costs more Python (the audience rules,
+    about 4 ms) than running it for one person does, and the navigation's count needs it on
+    every page."""
     return assignments(today=TODAY_DAY, user_id=PERSON_ID)
-
-
-def person_values(person_id: int, today: date) -> dict:
-    """The values :func:`person_assignments` runs with."""
-    return {PERSON_ID.key: person_id, TODAY_DAY.key: day_number(today)}
 
 
 def assignment_rows(*, today: date, requirement_ids=None, partner_id=None, user_id=None) -> list:
